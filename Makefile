@@ -1,0 +1,39 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+# Both build .venv and install the project with its test extras first; re-running is fast.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint typecheck pytest bench docs clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/commonfactors demo
+
+test: $(STAMP) lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src/commonfactors
+
+pytest: $(STAMP)
+	$(BIN)/pytest -W error
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_scoring.py
+
+# Regenerate docs/instruments/ from the definition files (a test fails when they are stale).
+docs: $(STAMP)
+	$(BIN)/commonfactors instruments docs --out docs/instruments
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
