@@ -44,6 +44,7 @@ SCORE_COLUMNS = (
     "band",
     "caseness",
     "risk_items",
+    "risk_unanswered",
     "prorated",
     "n_missing",
     "definition_version",
@@ -62,6 +63,7 @@ class Score:
     band: str | None
     caseness: bool | None
     risk_items: tuple[str, ...]
+    risk_unanswered: tuple[str, ...]
     prorated: bool
     missing_items: tuple[str, ...]
     definition_version: str
@@ -76,6 +78,7 @@ class Score:
             "band": self.band,
             "caseness": self.caseness,
             "risk_items": list(self.risk_items),
+            "risk_unanswered": list(self.risk_unanswered),
             "prorated": self.prorated,
             "definition_version": self.definition_version,
         }
@@ -92,10 +95,15 @@ def _fmt(x: float) -> str:
 def _describe_rules(d: Definition) -> dict[str, str]:
     n = len(d.items)
     lo, hi = d.score_range
+    terms = " ".join(
+        f"{'−' if t.weight < 0 else '+'} {_fmt(abs(t.weight))}×{t.subscale}"
+        for t in d.scoring.composite
+    ).lstrip("+ ")
     kind = {
         "sum": f"sum of the {n} item values",
         "mean": f"mean of the {n} item values",
         "transformed": f"sum of the {n} item values × {_fmt(d.scoring.multiplier)}",
+        "composite": f"composite of subscale scores: {terms}",
     }[d.scoring.kind]
     rev = [i.id for i in d.items if i.reverse]
     keyed = f"; reverse-keyed: {', '.join(rev)}" if rev else ""
@@ -121,6 +129,10 @@ def _describe_rules(d: Definition) -> dict[str, str]:
         rules["risk_items"] = "; ".join(
             f"{r.item} ≥ {_fmt(r.at_least)}: {r.reason} (source: {r.source})" for r in d.risk
         )
+        rules["risk_unanswered"] = (
+            "a risk item left blank is reported so that it can be asked in person; "
+            "it never counts as a risk answer of 0 without saying so"
+        )
     for s in d.subscales:
         rules[f"subscale_{s.id}"] = f"{s.kind} of {', '.join(s.items)} ({s.name})"
     return rules
@@ -132,30 +144,58 @@ def _describe_rules(d: Definition) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class _Plan:
-    """Stage one of the evaluation: each item's checked value and validity as columns.
+    """Stage one of the evaluation: each item's checked value, validity and missingness.
 
-    Scores are then computed from these columns, so the expression tree stays small
-    (fast to plan for one row, fast to run for millions)."""
+    A column whose statistics prove every present value allowed (numbers within a range of
+    integer options) is used as it is, and when it also has no nulls, nothing about it is
+    checked row by row. Other columns get a checked value and an invalid flag as temporary
+    columns. Scores are computed from these, so the expression tree stays small (fast to
+    plan for one row, fast to run for millions)."""
 
     definition: Definition
-    stage: dict[str, pl.Expr]  # temporary columns: value and invalid flag of each item
+    checked: frozenset[str]  # items whose present values are proven allowed
+    complete: frozenset[str]  # checked items with no missing value at all
+    stage: dict[str, pl.Expr]  # temporary columns: value and invalid flag of other items
     problems: dict[str, pl.Expr]  # a message where an item is invalid (bad rows only)
 
-    @staticmethod
-    def value(item_id: str) -> pl.Expr:
-        return pl.col(f"__cf_v_{item_id}")
+    def value(self, item_id: str) -> pl.Expr:
+        return pl.col(item_id) if item_id in self.checked else pl.col(f"__cf_v_{item_id}")
 
-    @staticmethod
-    def invalid(item_id: str) -> pl.Expr:
-        return pl.col(f"__cf_x_{item_id}")
+    def invalid(self, item_id: str) -> pl.Expr:
+        return pl.lit(False) if item_id in self.checked else pl.col(f"__cf_x_{item_id}")
+
+    def missing(self, item_id: str) -> pl.Expr:
+        """True where the item is missing (not where it is invalid)."""
+        if item_id in self.complete:
+            return pl.lit(False)
+        if item_id in self.checked:
+            return pl.col(item_id).is_null()
+        return pl.col(f"__cf_v_{item_id}").is_null() & ~pl.col(f"__cf_x_{item_id}")
+
+
+def _contiguous(allowed: tuple[float, ...]) -> bool:
+    lo, hi = min(allowed), max(allowed)
+    return all(float(x).is_integer() for x in allowed) and len(allowed) == hi - lo + 1
 
 
 def _allowed_expr(v: pl.Expr, allowed: tuple[float, ...]) -> pl.Expr:
-    lo, hi = min(allowed), max(allowed)
-    contiguous = all(float(x).is_integer() for x in allowed) and len(allowed) == hi - lo + 1
-    if contiguous:  # a range check is much cheaper than a set lookup
-        return (v >= lo) & (v <= hi) & (v.floor() == v)
+    if _contiguous(allowed):  # a range check is much cheaper than a set lookup
+        return (v >= min(allowed)) & (v <= max(allowed)) & (v.floor() == v)
     return v.is_in(list(allowed))
+
+
+def _proven_allowed(column: pl.Series, allowed: tuple[float, ...]) -> bool:
+    """True when the column's statistics alone prove every present value allowed."""
+    if not (column.dtype.is_integer() or column.dtype.is_float()) or not _contiguous(allowed):
+        return False
+    if column.null_count() == column.len():
+        return column.dtype.is_integer()
+    if column.dtype.is_float() and (column.is_nan().any() or not (column.floor() == column).all()):
+        return False
+    lo, hi = column.min(), column.max()
+    if not isinstance(lo, int | float) or not isinstance(hi, int | float):
+        return False
+    return min(allowed) <= lo and hi <= max(allowed)
 
 
 def _number_text(num: pl.Expr) -> pl.Expr:
@@ -167,13 +207,22 @@ def _number_text(num: pl.Expr) -> pl.Expr:
     )
 
 
-def _item_plan(d: Definition, schema: Mapping[str, pl.DataType]) -> _Plan:
+def _item_plan(d: Definition, frame: pl.DataFrame) -> _Plan:
     stage: dict[str, pl.Expr] = {}
     problems: dict[str, pl.Expr] = {}
+    checked, complete = set(), set()
     for item in d.items:
         allowed = d.allowed_values(item.id)
-        dtype = schema[item.id]
+        dtype = frame.schema[item.id]
         raw = pl.col(item.id)
+        expected = ", ".join(_fmt(a) for a in allowed)
+        where = f"item {item.number} ({item.id})"
+        column = frame.get_column(item.id)
+        if _proven_allowed(column, allowed):
+            checked.add(item.id)
+            if not column.null_count():
+                complete.add(item.id)
+            continue
         if dtype == pl.String:
             num = raw.str.strip_chars().cast(pl.Float64, strict=False)
             not_number = raw.is_not_null() & (raw.str.strip_chars() != "") & num.is_null()
@@ -190,8 +239,6 @@ def _item_plan(d: Definition, schema: Mapping[str, pl.DataType]) -> _Plan:
         invalid = (not_number | bad_value).fill_null(False)
         stage[f"__cf_x_{item.id}"] = invalid
         stage[f"__cf_v_{item.id}"] = pl.when(invalid).then(None).otherwise(num)
-        expected = ", ".join(_fmt(a) for a in allowed)
-        where = f"item {item.number} ({item.id})"
         problems[item.id] = (
             pl.when(not_number)
             .then(pl.format(f"{where}: {{}} is not a number (expected one of {expected})", raw))
@@ -203,7 +250,7 @@ def _item_plan(d: Definition, schema: Mapping[str, pl.DataType]) -> _Plan:
                 )
             )
         )
-    return _Plan(d, stage, problems)
+    return _Plan(d, frozenset(checked), frozenset(complete), stage, problems)
 
 
 def _keyed(d: Definition, plan: _Plan, item_id: str) -> pl.Expr:
@@ -224,14 +271,11 @@ def _aggregate(d: Definition, plan: _Plan, ids: Sequence[str], kind: str) -> pl.
     if kind == "mean":
         keyed_all = keyed_req + [_keyed(d, plan, i) for i in extra]
         return pl.mean_horizontal(keyed_all)
-    answered = pl.sum_horizontal([plan.value(i).is_not_null() for i in required])
     total = pl.sum_horizontal(keyed_req)
-    if d.missing.max_missing:
-        total = (
-            pl.when(answered < len(required))
-            .then(total * len(required) / answered)
-            .otherwise(total)
-        )
+    if d.missing.max_missing and not all(i in plan.complete for i in required):
+        # prorate to all required items: sum × n / answered (× 1 when none is missing)
+        n_missing = pl.sum_horizontal([plan.missing(i) for i in required if i not in plan.complete])
+        total = total * len(required) / (len(required) - n_missing)
         if d.missing.rounding == "nearest":  # half up, as on a paper form
             total = (total + 0.5).floor()
     if extra:
@@ -244,46 +288,75 @@ def _required(d: Definition) -> list[str]:
     return [i for i in d.item_ids if i not in optional]
 
 
-def _score_exprs(d: Definition, plan: _Plan) -> dict[str, pl.Expr]:
-    n_missing = pl.sum_horizontal([plan.value(i).is_null() for i in _required(d)]).cast(pl.Int32)
-    kind = "mean" if d.scoring.kind == "mean" else "sum"
-    total = _aggregate(d, plan, d.item_ids, kind)
+def _n_missing(d: Definition, plan: _Plan) -> pl.Expr:
+    incomplete = [i for i in _required(d) if i not in plan.complete]
+    if not incomplete:
+        return pl.lit(0, dtype=pl.Int32)
+    return pl.sum_horizontal([plan.missing(i) for i in incomplete]).cast(pl.Int32)
+
+
+def _score_exprs(d: Definition, plan: _Plan) -> tuple[dict[str, pl.Expr], dict[str, pl.Expr]]:
+    """The score columns in two steps: the totals first, then what is read off them."""
+    if d.scoring.kind == "composite":
+        total = pl.sum_horizontal(
+            [
+                t.weight
+                * _aggregate(d, plan, d.subscale(t.subscale).items, d.subscale(t.subscale).kind)
+                for t in d.scoring.composite
+            ]
+        ).cast(pl.Float64)
+    else:
+        kind = "mean" if d.scoring.kind == "mean" else "sum"
+        total = _aggregate(d, plan, d.item_ids, kind).cast(pl.Float64)
     if d.scoring.kind == "transformed":
         total = total * d.scoring.multiplier
-    out: dict[str, pl.Expr] = {"total": total}
+    first: dict[str, pl.Expr] = {"total": total, "n_missing": _n_missing(d, plan)}
+    for s in d.subscales:
+        first[f"subscale_{s.id}"] = _aggregate(d, plan, s.items, s.kind).cast(pl.Float64)
+    total = pl.col("total")
+    then: dict[str, pl.Expr] = {}
     if d.bands:
-        labels = [b.label for b in d.bands]
-        band: pl.Expr = pl.lit(None, dtype=pl.String)
-        for b in d.bands:  # the highest band whose lower edge the total reaches
-            band = pl.when(total >= b.min).then(pl.lit(b.label)).otherwise(band)
-        out["band"] = band.cast(pl.Enum(labels))
+        # the highest band whose lower edge the total reaches: count the edges reached
+        labels = pl.Series([b.label for b in d.bands], dtype=pl.Enum([b.label for b in d.bands]))
+        reached = pl.sum_horizontal([(total >= b.min).cast(pl.UInt32) for b in d.bands[1:]])
+        then["band"] = pl.lit(labels).gather(reached) if len(d.bands) > 1 else pl.lit(labels[0])
     else:
-        out["band"] = pl.lit(None, dtype=pl.String)
+        then["band"] = pl.lit(None, dtype=pl.String)
     c = d.caseness_cutoff
     if c is None:
-        out["caseness"] = pl.lit(None, dtype=pl.Boolean)
+        then["caseness"] = pl.lit(None, dtype=pl.Boolean)
     else:
-        out["caseness"] = {
+        then["caseness"] = {
             ">=": total >= c.value,
             ">": total > c.value,
             "<=": total <= c.value,
             "<": total < c.value,
         }[c.op]
-    out["prorated"] = n_missing > 0
-    out["n_missing"] = n_missing
-    for s in d.subscales:
-        out[f"subscale_{s.id}"] = _aggregate(d, plan, s.items, s.kind)
-    return out
+    then["prorated"] = pl.col("n_missing") > 0
+    return first, then
 
 
 def _risk_expr(d: Definition, plan: _Plan) -> pl.Expr:
     if not d.risk:
         return pl.lit([], dtype=pl.List(pl.String))
-    flags = [
-        pl.when(plan.value(r.item) >= r.at_least).then(pl.lit(r.item)).otherwise(None)
+    lists = [
+        pl.lit(r.item).repeat_by((plan.value(r.item) >= r.at_least).fill_null(False))
         for r in d.risk
     ]
-    return pl.concat_list(flags).list.drop_nulls()
+    return lists[0] if len(lists) == 1 else pl.concat_list(lists)
+
+
+def _unanswered_risk_expr(d: Definition, plan: _Plan) -> pl.Expr:
+    """Risk items left blank: not a risk answer, but never silent either (the score may
+    still be prorated, and a clinician should ask the question in person)."""
+    lists = [
+        pl.lit(r.item).repeat_by(plan.missing(r.item))
+        for r in d.risk
+        if r.item not in plan.complete
+    ]
+    if not lists:
+        return pl.lit([], dtype=pl.List(pl.String))
+    return lists[0] if len(lists) == 1 else pl.concat_list(lists)
 
 
 @cache
@@ -322,22 +395,7 @@ def score_frame(
     d = get_instrument(instrument).definition
     if errors not in ("raise", "report"):
         raise ValueError("errors must be 'raise' or 'report'")
-    _check_columns(d, frame)
-    plan = _item_plan(d, frame.schema)
-    exprs = _score_exprs(d, plan)
-    n_missing = pl.sum_horizontal(
-        [plan.value(i).is_null() & ~plan.invalid(i) for i in _required(d)]
-    )
-    any_invalid = pl.any_horizontal([plan.invalid(i) for i in d.item_ids])
-    ok = ~any_invalid & (n_missing <= d.missing.max_missing)
-    scored = frame.with_columns(**plan.stage).with_columns(
-        _risk_expr(d, plan).alias("risk_items"),
-        ok.alias("__cf_ok"),
-        *[e.alias(name) for name, e in exprs.items()],
-        pl.lit(d.version).alias("definition_version"),
-    )
-    bad = _problems(d, plan, scored)
-    scored = scored.drop(list(plan.stage))
+    scored, bad, score_columns = _evaluate(d, frame)
     if bad.height and errors == "raise":
         risk = scored.filter(~pl.col("__cf_ok")).get_column("risk_items").explode().drop_nulls()
         raise ScoringError(
@@ -346,19 +404,46 @@ def score_frame(
             risk_items=sorted(set(risk.to_list())),
         )
     if errors == "report":
-        scored = (
-            scored.with_row_index(_ROW)
-            .join(
-                bad.with_columns(pl.col("error").list.join("; ")),
-                on=_ROW,
-                how="left",
+        if bad.height == 0:
+            scored = scored.with_columns(pl.lit(None, dtype=pl.String).alias("error"))
+        else:
+            scored = (
+                scored.with_row_index(_ROW)
+                .join(bad.with_columns(pl.col("error").list.join("; ")), on=_ROW, how="left")
+                .drop(_ROW)
+                .with_columns(
+                    pl.when(pl.col("__cf_ok")).then(pl.col(c)).otherwise(None).alias(c)
+                    for c in score_columns
+                )
             )
-            .drop(_ROW)
-            .with_columns(
-                [pl.when(pl.col("__cf_ok")).then(pl.col(c)).otherwise(None).alias(c) for c in exprs]
-            )
-        )
     return scored.drop("__cf_ok")
+
+
+def _evaluate(d: Definition, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    """Score every row; return the scored frame (with an ``__cf_ok`` flag), the problems of
+    the bad rows (row index → list of messages) and the names of the score columns."""
+    _check_columns(d, frame)
+    plan = _item_plan(d, frame)
+    first, then = _score_exprs(d, plan)
+    ok = pl.lit(True)
+    if len(plan.complete) < len(d.items):
+        unchecked = [plan.invalid(i) for i in d.item_ids if i not in plan.checked]
+        ok = pl.col("n_missing") <= d.missing.max_missing
+        if unchecked:
+            ok = ok & ~pl.any_horizontal(unchecked)
+    scored = (
+        frame.with_columns(**plan.stage)
+        .with_columns(
+            _risk_expr(d, plan).alias("risk_items"),
+            _unanswered_risk_expr(d, plan).alias("risk_unanswered"),
+            **first,
+        )
+        .with_columns(ok.alias("__cf_ok"), **then, definition_version=pl.lit(d.version))
+    )
+    bad = _problems(d, plan, scored)
+    subscales = [f"subscale_{x.id}" for x in d.subscales]
+    order = [*frame.columns, "total", *subscales, *SCORE_COLUMNS[1:], "__cf_ok"]
+    return scored.select(order), bad, [*first, *then]
 
 
 def _problems(d: Definition, plan: _Plan, scored: pl.DataFrame) -> pl.DataFrame:
@@ -368,10 +453,7 @@ def _problems(d: Definition, plan: _Plan, scored: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema={_ROW: pl.UInt32, "error": pl.List(pl.String)})
     required = _required(d)
     sub = scored.with_row_index(_ROW).filter(~pl.col("__cf_ok"))
-    missing = [
-        pl.when(plan.value(i).is_null() & ~plan.invalid(i)).then(pl.lit(str(d.item(i).number)))
-        for i in required
-    ]
+    missing = [pl.when(plan.missing(i)).then(pl.lit(str(d.item(i).number))) for i in required]
     n_missing = pl.sum_horizontal([m.is_not_null() for m in missing])
     allowed = d.missing.max_missing
     too_many = pl.when(n_missing > allowed).then(
@@ -386,7 +468,8 @@ def _problems(d: Definition, plan: _Plan, scored: pl.DataFrame) -> pl.DataFrame:
     return sub.select(pl.col(_ROW), messages.alias("error"))
 
 
-def _one_row(d: Definition, answers: Answers) -> pl.DataFrame:
+def _one_row(d: Definition, answers: Answers) -> tuple[pl.DataFrame, list[str]]:
+    """One administration as a one-row frame, and the problems no frame can hold."""
     problems: list[str] = []
     if isinstance(answers, Mapping):
         unknown = [k for k in answers if k not in d.item_ids]
@@ -398,23 +481,16 @@ def _one_row(d: Definition, answers: Answers) -> pl.DataFrame:
         if len(answers) != len(d.items):
             problems.append(f"expected {len(d.items)} answers in item order, got {len(answers)}")
         values = dict(zip(d.item_ids, answers, strict=False))
-        values.update(dict.fromkeys(d.item_ids[len(answers):]))
-    columns: dict[str, pl.Series] = {}
+        values.update(dict.fromkeys(d.item_ids[len(answers) :]))
+    columns: list[pl.Series] = []
     for item_id, v in values.items():
-        n = d.item(item_id).number
-        if v is None or isinstance(v, str):
-            columns[item_id] = pl.Series(item_id, [v], dtype=pl.String)
-        elif isinstance(v, Real) and not isinstance(v, bool):
-            columns[item_id] = pl.Series(item_id, [float(v)], dtype=pl.Float64)
-        else:
-            expected = ", ".join(_fmt(a) for a in d.allowed_values(item_id))
-            problems.append(
-                f"item {n} ({item_id}): {v!r} is not a number (expected one of {expected})"
-            )
-            columns[item_id] = pl.Series(item_id, [None], dtype=pl.String)
-    if problems:
-        raise ScoringError(f"{d.id}: the answers cannot be scored", problems)
-    return pl.DataFrame(list(columns.values()))
+        if isinstance(v, Real) and not isinstance(v, bool):
+            columns.append(pl.Series(item_id, [float(v)], dtype=pl.Float64))
+        elif v is None or isinstance(v, str):
+            columns.append(pl.Series(item_id, [v], dtype=pl.String))
+        else:  # booleans and other objects are never answers
+            columns.append(pl.Series(item_id, [repr(v)], dtype=pl.String))
+    return pl.DataFrame(columns), problems
 
 
 def score(instrument: str | Definition | Instrument, answers: Answers) -> Score:
@@ -425,16 +501,15 @@ def score(instrument: str | Definition | Instrument, answers: Answers) -> Score:
     is partly scored.
     """
     d = get_instrument(instrument).definition
-    frame = _one_row(d, answers)
-    try:
-        row = score_frame(d, frame).row(0, named=True)
-    except ScoringError as exc:
+    frame, problems = _one_row(d, answers)
+    scored, bad, _ = _evaluate(d, frame)
+    row = scored.row(0, named=True)
+    if problems or bad.height:
         raise ScoringError(
             f"{d.id}: the answers cannot be scored",
-            [p.removeprefix("row 1: ") for p in exc.problems],
-            risk_items=exc.risk_items,
-        ) from None
-    missing = tuple(i for i in d.item_ids if _is_missing(frame, i))
+            problems + (bad.get_column("error")[0].to_list() if bad.height else []),
+            risk_items=row["risk_items"],
+        )
     return Score(
         instrument=d.id,
         total=float(row["total"]),
@@ -445,8 +520,9 @@ def score(instrument: str | Definition | Instrument, answers: Answers) -> Score:
         band=row["band"],
         caseness=row["caseness"],
         risk_items=tuple(row["risk_items"]),
+        risk_unanswered=tuple(row["risk_unanswered"]),
         prorated=bool(row["prorated"]),
-        missing_items=missing,
+        missing_items=tuple(i for i in d.item_ids if _is_missing(frame, i)),
         definition_version=d.version,
         rules=_rules(d),
     )

@@ -112,7 +112,10 @@ class Registry:
                         )
                     check_text_pack(pack, self._by_id[pack.instrument].definition, str(path))
                 except DefinitionError as exc:
-                    problems.extend(exc.problems if len(exc.problems) > 1 else [str(exc)])
+                    if len(exc.problems) > 1:
+                        problems.extend(f"{path}: {p}" for p in exc.problems)
+                    else:
+                        problems.append(str(exc))
                     continue
                 texts[pack.instrument][pack.language] = pack
         if problems:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "Band",
+    "CompositeTerm",
     "Cutoff",
     "Definition",
     "Item",
@@ -108,19 +109,28 @@ class Subscale(_Strict):
     source: str | None = None
 
 
-class Scoring(_Strict):
-    """How the total is made: a sum, a mean, or a transformed sum (sum × multiplier)."""
+class CompositeTerm(_Strict):
+    subscale: str
+    weight: float
 
-    kind: Literal["sum", "mean", "transformed"]
+
+class Scoring(_Strict):
+    """How the total is made: a sum, a mean, a transformed sum (sum × multiplier), or a
+    composite (a weighted sum of subscale scores, e.g. URICA readiness = C + A + M − PC)."""
+
+    kind: Literal["sum", "mean", "transformed", "composite"]
     multiplier: float = 1.0
+    composite: tuple[CompositeTerm, ...] = ()
     source: str
 
     @model_validator(mode="after")
-    def _multiplier(self) -> Self:
+    def _kind_parameters(self) -> Self:
         if self.kind == "transformed" and self.multiplier == 1.0:
             raise ValueError("a transformed score needs a multiplier other than 1")
         if self.kind != "transformed" and self.multiplier != 1.0:
             raise ValueError("only a transformed score has a multiplier")
+        if (self.kind == "composite") != bool(self.composite):
+            raise ValueError("a composite score, and only a composite score, lists its terms")
         return self
 
 
@@ -285,15 +295,33 @@ class Definition(_Strict):
     def caseness_cutoff(self) -> Cutoff | None:
         return next((c for c in self.cutoffs if c.caseness), None)
 
+    def subscale(self, subscale_id: str) -> Subscale:
+        for sub in self.subscales:
+            if sub.id == subscale_id:
+                return sub
+        raise KeyError(subscale_id)
+
+    def _range(self, item_ids: tuple[str, ...], kind: str) -> tuple[float, float]:
+        lows = [min(self.allowed_values(i)) for i in item_ids]
+        highs = [max(self.allowed_values(i)) for i in item_ids]
+        if kind == "mean":
+            return (sum(lows) / len(lows), sum(highs) / len(highs))
+        return (sum(lows), sum(highs))
+
     @property
     def score_range(self) -> tuple[float, float]:
         """The lowest and highest possible total."""
-        lows = [min(self.allowed_values(i)) for i in self.item_ids]
-        highs = [max(self.allowed_values(i)) for i in self.item_ids]
+        if self.scoring.kind == "composite":
+            lo = hi = 0.0
+            for term in self.scoring.composite:
+                sub = self.subscale(term.subscale)
+                a, b = (term.weight * x for x in self._range(sub.items, sub.kind))
+                lo, hi = lo + min(a, b), hi + max(a, b)
+            return (lo, hi)
         if self.scoring.kind == "mean":
-            return (sum(lows) / len(lows), sum(highs) / len(highs))
-        m = self.scoring.multiplier
-        return (sum(lows) * m, sum(highs) * m)
+            return self._range(self.item_ids, "mean")
+        lo, hi = self._range(self.item_ids, "sum")
+        return (lo * self.scoring.multiplier, hi * self.scoring.multiplier)
 
     def band_for(self, total: float) -> str | None:
         label = None
@@ -326,6 +354,12 @@ class Definition(_Strict):
             if i not in known
         ]
         problems += [f"risk: unknown item {r.item}" for r in self.risk if r.item not in known]
+        subscale_ids = {sub.id for sub in self.subscales}
+        problems += [
+            f"scoring: unknown subscale {t.subscale}"
+            for t in self.scoring.composite
+            if t.subscale not in subscale_ids
+        ]
         if len([c for c in self.cutoffs if c.caseness]) > 1:
             problems.append("at most one cut-off defines caseness")
         if self.bands:

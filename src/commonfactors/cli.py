@@ -1,0 +1,357 @@
+"""The ``commonfactors`` command: a thin layer over the library.
+
+Every command is a few library calls and some printing. Errors go to standard error, name
+every problem, and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from commonfactors.errors import CommonFactorsError, ScoringError
+from commonfactors.instruments.registry import Instrument, Registry, default_registry
+from commonfactors.scoring import Score, score, score_frame
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help="Score validated check-ins by their published rules.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+instruments_app = typer.Typer(help="The instruments the library knows.", no_args_is_help=True)
+app.add_typer(instruments_app, name="instruments")
+
+out = Console()
+err = Console(stderr=True)
+
+#: Rows per chunk when scoring a file (the progress bar advances per chunk).
+CHUNK_ROWS = 100_000
+
+
+class _CommandError(Exception):
+    """Raised inside a command to stop with exit status 2 after printing problems."""
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except CommonFactorsError as exc:
+        err.print(f"[bold red]error:[/] {exc.args[0].splitlines()[0]}", highlight=False)
+        for p in exc.problems if len(exc.problems) > 1 or exc.problems[0] != exc.args[0] else ():
+            err.print(f"  - {p}", highlight=False, markup=False)
+        if isinstance(exc, ScoringError) and exc.risk_items:
+            err.print(
+                "[bold red]RISK:[/] the answers could not be scored, but a risk item was answered: "
+                + ", ".join(exc.risk_items)
+                + ". Review risk with the client now.",
+                highlight=False,
+            )
+        raise typer.Exit(2) from None
+    except _CommandError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _registry() -> Registry:
+    return default_registry()
+
+
+# ------------------------------------------------------------------------------ instruments
+
+
+@instruments_app.command("list")
+def list_instruments(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List every instrument, what it measures and whether its text is available."""
+    with _errors():
+        rows: list[dict[str, Any]] = [
+            {
+                "id": i.id,
+                "name": i.definition.name,
+                "short_name": i.definition.short_name,
+                "measures": i.definition.measures,
+                "status": i.definition.status,
+                "items": len(i.definition.items),
+                "text_shipped": i.definition.licence.text_shippable,
+                "text_loaded": sorted(i.texts),
+                "version": i.definition.version,
+            }
+            for i in _registry()
+        ]
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table(title="Instruments")
+    for col in ("id", "instrument", "measures", "items", "status", "text"):
+        table.add_column(col)
+    for r in rows:
+        text = ", ".join(r["text_loaded"]) if r["text_loaded"] else "scoring only"
+        status = "practice questions (unvalidated)" if r["status"] == "practice" else "validated"
+        table.add_row(
+            str(r["id"]), f"{r['short_name']} — {r['name']}", str(r["measures"]),
+            str(r["items"]), status, text,
+        )  # fmt: skip
+    out.print(table)
+
+
+@instruments_app.command("show")
+def show_instrument(instrument_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Show an instrument's definition: items, scoring rules, bands, cut-offs, licence."""
+    from commonfactors.instruments.docs import render_page
+
+    with _errors():
+        inst = _registry().get(instrument_id)
+    from rich.markdown import Markdown
+
+    out.print(Markdown(render_page(inst).split("\n", 1)[1]))
+
+
+@instruments_app.command("export-fhir")
+def export_fhir(
+    instrument_id: Annotated[str, typer.Argument(metavar="ID")],
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+    language: Annotated[str, typer.Option(help="Text pack language.")] = "en",
+) -> None:
+    """Write a FHIR R4 Questionnaire for an instrument (validated with fhir.resources)."""
+    from commonfactors import fhir
+
+    with _errors():
+        resource = fhir.questionnaire(_registry().get(instrument_id), language=language)
+    text = json.dumps(resource, indent=2, ensure_ascii=False)
+    if out_file is None:
+        print(text)
+    else:
+        out_file.write_text(text + "\n", encoding="utf-8")
+        err.print(f"wrote {out_file}")
+
+
+@instruments_app.command("docs")
+def write_docs(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder of the pages.")] = Path(
+        "docs/instruments"
+    ),
+    check: Annotated[bool, typer.Option(help="Only report missing or stale pages.")] = False,
+) -> None:
+    """Generate the reference page of every shipped instrument from its definition."""
+    from commonfactors.instruments.docs import stale_pages, write_pages
+
+    with _errors():
+        registry = Registry.from_directories()  # shipped text only, never a local pack
+        if check:
+            stale = stale_pages(registry, out_dir)
+            if stale:
+                raise _CommandError(
+                    "instrument pages are out of date (run `make docs`): " + "; ".join(stale)
+                )
+            err.print(f"{len(registry)} instrument pages are up to date")
+            return
+        written = write_pages(registry, out_dir)
+    err.print(f"wrote {len(written)} pages to {out_dir}")
+
+
+# ------------------------------------------------------------------------------ scoring
+
+
+def _parse_answer(token: str) -> float | str | None:
+    if token in ("-", ""):
+        return None
+    try:
+        return float(token)
+    except ValueError:
+        return token  # the scorer names it as "not a number"
+
+
+def _print_score(s: Score, inst: Instrument, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(s.as_dict(), ensure_ascii=False))
+        return
+    d = inst.definition
+    table = Table(title=f"{d.short_name} — {d.name}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    table.add_column("rule", style="dim", overflow="fold")
+    table.add_row("total", f"{s.total:g}", s.rules.get("total", ""))
+    for sub, val in s.subscales.items():
+        table.add_row(
+            f"subscale {sub}",
+            "—" if val is None else f"{val:g}",
+            s.rules.get(f"subscale_{sub}", ""),
+        )
+    table.add_row("band", s.band or "—", s.rules.get("band", "no published bands"))
+    casen = "—" if s.caseness is None else ("yes" if s.caseness else "no")
+    table.add_row("caseness", casen, s.rules.get("caseness", "no published cut-off"))
+    risk = ", ".join(s.risk_items) if s.risk_items else "none"
+    table.add_row(
+        "risk items",
+        f"[bold red]{risk}[/]" if s.risk_items else risk,
+        s.rules.get("risk_items", ""),
+    )
+    if s.risk_unanswered:
+        table.add_row(
+            "risk unanswered",
+            f"[bold yellow]{', '.join(s.risk_unanswered)}[/]",
+            s.rules.get("risk_unanswered", ""),
+        )
+    missing = f"yes ({', '.join(s.missing_items)} missing)" if s.prorated else "no"
+    table.add_row("prorated", missing, s.rules.get("prorated", ""))
+    table.add_row("definition", d.version, "")
+    out.print(table)
+    if s.risk_items:
+        out.print("[bold red]RISK:[/] a risk item was answered; review risk with the client now.")
+    if s.risk_unanswered:
+        out.print("[bold yellow]ASK:[/] a risk item was left blank; ask the client about it.")
+
+
+def _read_table(path: Path) -> pl.DataFrame:
+    if not path.exists():
+        raise _CommandError(f"{path}: no such file")
+    if path.suffix.lower() == ".parquet":
+        return pl.read_parquet(path)
+    try:
+        frame = pl.read_csv(
+            path, infer_schema_length=0
+        )  # every column as text: checked by the scorer
+    except pl.exceptions.PolarsError as exc:
+        raise _CommandError(f"{path}: cannot read as CSV: {exc}") from exc
+    return frame.with_columns(pl.col(pl.String).replace("-", None))
+
+
+def _score_file(inst: Instrument, path: Path, out_file: Path | None, report: bool) -> None:
+    frame = _read_table(path)
+    parts = []
+    progress = Progress(
+        TextColumn("scoring {task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err, disable=frame.height <= CHUNK_ROWS,
+    )  # fmt: skip
+    with progress:
+        task = progress.add_task(path.name, total=frame.height)
+        for start in range(0, max(frame.height, 1), CHUNK_ROWS):
+            chunk = frame.slice(start, CHUNK_ROWS)
+            parts.append(score_frame(inst, chunk, errors="report"))
+            progress.advance(task, chunk.height)
+    scored = pl.concat(parts) if parts else score_frame(inst, frame, errors="report")
+    bad = scored.with_row_index("row", offset=1).filter(pl.col("error").is_not_null())
+    if bad.height and not report:
+        problems = [f"row {r}: {e}" for r, e in bad.select("row", "error").iter_rows()]
+        shown = problems[:200]
+        more = [f"... and {len(problems) - 200} more rows"] if len(problems) > 200 else []
+        raise CommonFactorsError(
+            f"{inst.id}: {bad.height} of {frame.height} rows cannot be scored; nothing was written "
+            "(use --errors report to write the good rows with an error column)",
+            shown + more,
+        )
+    flat = scored.with_columns(
+        pl.col("risk_items", "risk_unanswered").list.join(";"), pl.col("band").cast(pl.String)
+    )
+    if out_file is None:
+        sys.stdout.write(flat.write_csv())
+    elif out_file.suffix.lower() == ".parquet":
+        scored.write_parquet(out_file)
+    else:
+        flat.write_csv(out_file)
+    ok = scored.filter(pl.col("error").is_null())
+    with_risk = (
+        ok.filter(pl.col("risk_items").list.len() > 0).height
+        + bad.filter(pl.col("risk_items").list.len() > 0).height
+    )
+    summary = (
+        f"{inst.id}: scored {ok.height} of {frame.height} rows"
+        + (f", {bad.height} with errors" if bad.height else "")
+        + f", {ok.filter(pl.col('prorated')).height} prorated"
+        + (f", [bold red]{with_risk} with a risk answer[/]" if with_risk else ", no risk answers")
+        + (f"; wrote {out_file}" if out_file else "")
+    )
+    err.print(summary, highlight=False)
+
+
+@app.command("score")
+def score_command(
+    instrument_id: Annotated[
+        str | None, typer.Argument(metavar="ID", help="Instrument id.")
+    ] = None,
+    answers: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="ANSWERS...", help="Answers in item order; '-' for missing."),
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="CSV or Parquet, a column per item.")
+    ] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write scored rows here.")] = None,
+    errors: Annotated[
+        str, typer.Option(help="With --file: 'raise' (nothing written) or 'report'.")
+    ] = "raise",
+    fhir_file: Annotated[
+        Path | None, typer.Option("--fhir", help="Score a FHIR QuestionnaireResponse (JSON).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Score answers given on the command line, a file of administrations, or a FHIR response."""
+    with _errors():
+        if errors not in ("raise", "report"):
+            raise _CommandError("--errors must be 'raise' or 'report'")
+        if fhir_file is not None:
+            _score_fhir(fhir_file, instrument_id, as_json)
+            return
+        if instrument_id is None:
+            raise _CommandError("name an instrument (see `commonfactors instruments list`)")
+        inst = _registry().get(instrument_id)
+        if file is not None:
+            if answers:
+                raise _CommandError("give answers on the command line or --file, not both")
+            _score_file(inst, file, out_file, errors == "report")
+            return
+        if not answers:
+            raise _CommandError(
+                f"give the {len(inst.definition.items)} answers of {inst.id} in item order"
+            )
+        result = score(inst, [_parse_answer(a) for a in answers])
+    _print_score(result, inst, as_json)
+
+
+def _score_fhir(path: Path, instrument_id: str | None, as_json: bool) -> None:
+    from commonfactors import fhir
+
+    try:
+        resource: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise _CommandError(f"{path}: cannot read JSON: {exc}") from exc
+    result = fhir.score_response(
+        resource, instrument=None if instrument_id is None else _registry().get(instrument_id)
+    )
+    if as_json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+        return
+    for w in result.warnings:
+        err.print(f"[bold yellow]warning:[/] {w}", highlight=False)
+    _print_score(result.score, _registry().get(result.instrument), as_json)
+
+
+# ------------------------------------------------------------------------------ demo
+
+
+@app.command("demo")
+def demo() -> None:
+    """Score an example answer set for every shipped instrument."""
+    from commonfactors.demo import run_demo
+
+    with _errors():
+        run_demo(_registry(), out)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,242 @@
+"""The scoring engine: one rule implementation for one administration and for a frame."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import commonfactors as cf
+from commonfactors.instruments.schema import Definition
+
+
+def reference_score(d: Definition, answers: Sequence[float | None]) -> dict[str, object] | None:
+    """An independent, deliberately plain re-statement of the published rules (for tests only).
+
+    Returns None when the administration must be refused.
+    """
+    values = dict(zip(d.item_ids, answers, strict=True))
+    for item_id, v in values.items():
+        if v is not None and v not in d.allowed_values(item_id):
+            return None
+    optional = set(d.missing.optional_items)
+    required = [i for i in d.item_ids if i not in optional]
+    missing = [i for i in required if values[i] is None]
+    if len(missing) > d.missing.max_missing:
+        return None
+
+    def keyed(i: str) -> float:
+        v = values[i]
+        assert v is not None
+        if d.item(i).reverse:
+            allowed = d.allowed_values(i)
+            return min(allowed) + max(allowed) - v
+        return v
+
+    def aggregate(ids: Sequence[str], kind: str) -> float | None:
+        answered = [i for i in ids if values[i] is not None]
+        if not answered:
+            return None
+        if kind == "mean":
+            return sum(keyed(i) for i in answered) / len(answered)
+        req = [i for i in ids if i not in optional]
+        req_answered = [i for i in req if values[i] is not None]
+        s = sum(keyed(i) for i in req_answered)
+        if req and len(req_answered) < len(req):
+            s = s * len(req) / len(req_answered)
+            if d.missing.rounding == "nearest":
+                s = math.floor(s + 0.5)
+        return s + sum(keyed(i) for i in ids if i in optional and values[i] is not None)
+
+    if d.scoring.kind == "composite":
+        parts = [
+            (t.weight, aggregate(d.subscale(t.subscale).items, d.subscale(t.subscale).kind))
+            for t in d.scoring.composite
+        ]
+        total = sum(w * (p or 0.0) for w, p in parts)
+    else:
+        total = aggregate(d.item_ids, "mean" if d.scoring.kind == "mean" else "sum")
+    assert total is not None
+    total *= d.scoring.multiplier
+    band = None
+    for b in d.bands:
+        if total >= b.min:
+            band = b.label
+    cut = d.caseness_cutoff
+    return {
+        "total": total,
+        "band": band,
+        "caseness": None if cut is None else cut.holds(total),
+        "risk_items": [
+            r.item for r in d.risk if values[r.item] is not None and values[r.item] >= r.at_least
+        ],
+        "prorated": bool(missing),
+        "risk_unanswered": [r.item for r in d.risk if values[r.item] is None],
+    }
+
+
+INSTRUMENTS = cf.default_registry().ids()
+
+
+@st.composite
+def administrations(draw: st.DrawFn) -> tuple[str, list[list[float | None]]]:
+    instrument_id = draw(st.sampled_from(INSTRUMENTS))
+    d = cf.default_registry().definition(instrument_id)
+    rows = []
+    for _ in range(draw(st.integers(1, 6))):
+        row: list[float | None] = []
+        for item_id in d.item_ids:
+            allowed = d.allowed_values(item_id)
+            row.append(
+                draw(
+                    st.one_of(
+                        st.sampled_from(allowed),
+                        st.none(),
+                        st.sampled_from([max(allowed) + 1, min(allowed) - 1, 0.5]),
+                    )
+                )
+            )
+        rows.append(row)
+    return instrument_id, rows
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(administrations())
+def test_score_and_score_frame_agree_with_each_other_and_the_published_rules(
+    case: tuple[str, list[list[float | None]]],
+) -> None:
+    instrument_id, rows = case
+    d = cf.default_registry().definition(instrument_id)
+    frame = pl.DataFrame(
+        {item_id: [row[k] for row in rows] for k, item_id in enumerate(d.item_ids)},
+        schema=dict.fromkeys(d.item_ids, pl.Float64),
+    )
+    scored = cf.score_frame(instrument_id, frame, errors="report")
+    for r, row in enumerate(rows):
+        expected = reference_score(d, row)
+        got = scored.row(r, named=True)
+        if expected is None:
+            assert got["error"] is not None
+            assert got["total"] is None
+            with pytest.raises(cf.ScoringError):
+                cf.score(instrument_id, row)
+            continue
+        single = cf.score(instrument_id, row)
+        assert got["error"] is None
+        assert got["total"] == pytest.approx(expected["total"])
+        assert single.total == pytest.approx(expected["total"])
+        assert got["band"] == single.band == expected["band"]
+        assert got["caseness"] == single.caseness == expected["caseness"]
+        assert list(got["risk_items"]) == list(single.risk_items) == expected["risk_items"]
+        assert got["prorated"] == single.prorated == expected["prorated"]
+        assert list(got["risk_unanswered"]) == list(single.risk_unanswered)
+        assert list(single.risk_unanswered) == expected["risk_unanswered"]
+
+
+def test_phq9_done_when_examples() -> None:
+    s = cf.score("phq9", [3, 3, 3, 3, 3, 3, 3, 3, 1])
+    assert (s.total, s.band, s.caseness, s.risk_items) == (25, "severe", True, ("phq9_9",))
+    assert s.definition_version == cf.default_registry().definition("phq9").version
+    assert set(s.rules) >= {"total", "band", "caseness", "risk_items", "prorated"}
+
+
+def test_answers_by_item_id_mapping() -> None:
+    answers = {f"phq9_{k}": 1 for k in range(1, 10)}
+    assert cf.score("phq9", answers).total == 9
+
+
+def test_every_problem_is_named_at_once() -> None:
+    with pytest.raises(cf.ScoringError) as info:
+        cf.score("phq9", {"phq9_1": "often", "phq9_2": 4, "phq9_77": 1, "phq9_3": True})
+    problems = info.value.problems
+    assert any("phq9_77" in p for p in problems)
+    assert any("item 1 (phq9_1): often is not a number" in p for p in problems)
+    assert any("item 2 (phq9_2): 4 is not an allowed value (expected one of 0, 1, 2, 3)" in p
+               for p in problems)  # fmt: skip
+    assert any("item 3 (phq9_3): True is not a number" in p for p in problems)
+
+
+def test_too_many_missing_is_refused_and_names_the_items() -> None:
+    with pytest.raises(cf.ScoringError) as info:
+        cf.score("phq9", [1, None, 1, None, 1, None, 1, 1, 1])
+    assert "3 of 9 items missing (items 2, 4, 6), but at most 2 may be missing" in str(info.value)
+
+
+def test_a_refused_administration_still_reports_its_risk_answer() -> None:
+    with pytest.raises(cf.ScoringError) as info:
+        cf.score("phq9", [None, None, None, 7, 1, 1, 1, 1, 2])
+    assert info.value.risk_items == ("phq9_9",)
+
+
+def test_wrong_number_of_answers() -> None:
+    with pytest.raises(cf.ScoringError, match="expected 9 answers in item order, got 8"):
+        cf.score("phq9", [1] * 8)
+
+
+def test_unknown_instrument() -> None:
+    with pytest.raises(cf.UnknownInstrumentError, match="unknown instrument 'phq10'"):
+        cf.score("phq10", [1] * 9)
+    assert issubclass(cf.UnknownInstrumentError, cf.ScoringError)
+
+
+def test_string_answers_and_blanks_in_a_frame() -> None:
+    frame = pl.DataFrame({f"phq9_{k}": ["1"] for k in range(1, 10)}).with_columns(
+        phq9_5=pl.lit(" "), phq9_6=pl.lit("two")
+    )
+    with pytest.raises(cf.ScoringError) as info:
+        cf.score_frame("phq9", frame)
+    assert info.value.problems == (
+        "row 1: item 6 (phq9_6): two is not a number (expected one of 0, 1, 2, 3)",
+    )
+
+
+def test_score_frame_raises_naming_every_bad_row_and_scores_nothing() -> None:
+    frame = pl.DataFrame({f"phq9_{k}": [0, 1, 2, 3] for k in range(1, 10)}).with_columns(
+        phq9_2=pl.Series([0, 9, 2, -1])
+    )
+    with pytest.raises(cf.ScoringError) as info:
+        cf.score_frame("phq9", frame)
+    assert info.value.problems == (
+        "row 2: item 2 (phq9_2): 9 is not an allowed value (expected one of 0, 1, 2, 3)",
+        "row 4: item 2 (phq9_2): -1 is not an allowed value (expected one of 0, 1, 2, 3)",
+    )
+    assert "2 of 4 row(s) cannot be scored" in str(info.value)
+    assert info.value.risk_items == ("phq9_9",)  # row 2 and 4 answered item 9 with 1 and 3
+
+
+def test_score_frame_report_mode_keeps_good_rows_and_explains_bad_ones() -> None:
+    frame = pl.DataFrame({"client": ["a", "b"], **{f"phq9_{k}": [2, 2] for k in range(1, 10)}})
+    frame = frame.with_columns(phq9_1=pl.Series([2, 5]))
+    scored = cf.score_frame("phq9", frame, errors="report")
+    assert scored.columns[:1] == ["client"]
+    good, bad = scored.rows(named=True)
+    assert (good["total"], good["band"], good["error"]) == (18, "moderately severe", None)
+    assert bad["total"] is None and bad["band"] is None
+    assert bad["error"] == "item 1 (phq9_1): 5 is not an allowed value (expected one of 0, 1, 2, 3)"
+    assert bad["risk_items"] == ["phq9_9"]  # never silent, even on a refused row
+
+
+def test_score_frame_refuses_a_frame_without_the_item_columns() -> None:
+    with pytest.raises(cf.ScoringError) as info:
+        cf.score_frame("phq9", pl.DataFrame({"phq9_1": [1], "total": [3]}))
+    problems = info.value.problems
+    assert "column 'phq9_2' (item 2) is missing" in problems
+    assert "column 'total' would be overwritten by the score" in problems
+    assert len(problems) == 9
+
+
+def test_score_frame_with_integer_columns_matches_float_columns() -> None:
+    ints = pl.DataFrame({f"phq9_{k}": [0, 1, 3] for k in range(1, 10)})
+    floats = ints.cast(pl.Float64)
+    assert cf.score_frame("phq9", ints).equals(cf.score_frame("phq9", floats))
+
+
+def test_empty_frame_scores_to_an_empty_frame() -> None:
+    frame = pl.DataFrame(schema={f"phq9_{k}": pl.Int64 for k in range(1, 10)})
+    scored = cf.score_frame("phq9", frame)
+    assert scored.height == 0
+    assert "total" in scored.columns
