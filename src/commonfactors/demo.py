@@ -12,31 +12,35 @@ from commonfactors.scoring import score
 __all__ = ["example_answers", "run_demo"]
 
 
+_ORDER = (
+    "outcome", "wellbeing", "functioning", "goals", "alliance", "empathy", "expectancy",
+    "motivation", "preferences", "culture", "homework",
+)  # fmt: skip
+
+
 def example_answers(inst: Instrument) -> list[float]:
-    """A deterministic, varied answer set: item k takes option (5k + 2) mod n."""
+    """A deterministic, varied answer set (a low-discrepancy walk over the options)."""
     d = inst.definition
     answers = []
     for k, item in enumerate(d.items):
         values = d.allowed_values(item.id)
-        answers.append(values[(5 * k + 2) % len(values)])
+        answers.append(values[int(((0.618034 * k + 0.35) % 1.0) * len(values))])
     return answers
 
 
 def _fmt(x: float | None) -> str:
-    return "—" if x is None else f"{x:g}"
+    return "—" if x is None else f"{round(x, 2):g}"
 
 
 def run_demo(registry: Registry, console: Console) -> None:
     table = Table(title="Every shipped instrument, scored from an example answer set")
     for col in ("instrument", "measures", "answers", "total", "band", "case", "risk items", "text"):
         table.add_column(col, overflow="fold")
-    for inst in registry:
+    for inst in sorted(registry, key=lambda i: (_ORDER.index(i.definition.measures), i.id)):
         d = inst.definition
         answers = example_answers(inst)
         s = score(inst, answers)
-        name = d.short_name + (
-            " [dim](practice questions, unvalidated)[/]" if d.status == "practice" else ""
-        )
+        name = d.short_name + (" [dim]unvalidated[/]" if d.status == "practice" else "")
         table.add_row(
             name,
             d.measures,

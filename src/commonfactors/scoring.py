@@ -336,27 +336,30 @@ def _score_exprs(d: Definition, plan: _Plan) -> tuple[dict[str, pl.Expr], dict[s
     return first, then
 
 
-def _risk_expr(d: Definition, plan: _Plan) -> pl.Expr:
-    if not d.risk:
-        return pl.lit([], dtype=pl.List(pl.String))
+_NO_ITEMS = pl.lit([], dtype=pl.List(pl.String))
+
+
+def _item_list(flags: list[tuple[str, pl.Expr]]) -> pl.Expr:
+    """A list column of the item ids whose flag is true, in item order."""
+    if not flags:
+        return _NO_ITEMS
     lists = [
-        pl.lit(r.item).repeat_by((plan.value(r.item) >= r.at_least).fill_null(False))
-        for r in d.risk
+        pl.when(flag.fill_null(False)).then(pl.lit([item_id])).otherwise(_NO_ITEMS)
+        for item_id, flag in flags
     ]
     return lists[0] if len(lists) == 1 else pl.concat_list(lists)
+
+
+def _risk_expr(d: Definition, plan: _Plan) -> pl.Expr:
+    return _item_list([(r.item, plan.value(r.item) >= r.at_least) for r in d.risk])
 
 
 def _unanswered_risk_expr(d: Definition, plan: _Plan) -> pl.Expr:
     """Risk items left blank: not a risk answer, but never silent either (the score may
     still be prorated, and a clinician should ask the question in person)."""
-    lists = [
-        pl.lit(r.item).repeat_by(plan.missing(r.item))
-        for r in d.risk
-        if r.item not in plan.complete
-    ]
-    if not lists:
-        return pl.lit([], dtype=pl.List(pl.String))
-    return lists[0] if len(lists) == 1 else pl.concat_list(lists)
+    return _item_list(
+        [(r.item, plan.missing(r.item)) for r in d.risk if r.item not in plan.complete]
+    )
 
 
 @cache
