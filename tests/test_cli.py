@@ -180,3 +180,32 @@ def test_demo_scores_every_instrument() -> None:
     assert result.exit_code == 0, result.output
     for short in ("PHQ-9", "GAD-7", "WHO-5", "Goals"):
         assert short in result.stdout
+
+
+def test_refused_rows_in_a_file_still_show_their_risk_answers(tmp_path: Path) -> None:
+    src = _answers_csv(
+        tmp_path / "answers.csv",
+        [["a", *["1"] * 9], ["b", "7", *["1"] * 7, "3"], ["c", "x", *["1"] * 7, "-"]],
+    )
+    result = runner.invoke(app, ["score", "phq9", "--file", str(src)])
+    assert result.exit_code == 2
+    assert "RISK: row 2: the answers could not be scored, but a risk item was answered" in (
+        " ".join(result.stderr.split())
+    )
+    assert "ASK: row 3: risk item phq9_9 was left blank" in " ".join(result.stderr.split())
+
+
+def test_answers_reach_the_scorer_as_typed() -> None:
+    result = runner.invoke(app, ["score", "phq9", "1_0", *["1"] * 8])
+    assert result.exit_code == 2
+    assert "item 1 (phq9_1): 1_0 is not a number" in result.stderr
+
+
+def test_contradictory_options_are_refused(tmp_path: Path) -> None:
+    src = _answers_csv(tmp_path / "answers.csv", [["a", *["1"] * 9]])
+    result = runner.invoke(app, ["score", "phq9", "--file", str(src), "--json"])
+    assert result.exit_code == 2
+    assert "--out" in result.stderr
+    fr = runner.invoke(app, ["instruments", "export-fhir", "phq9", "--language", "fr"])
+    assert fr.exit_code == 2
+    assert "no text in 'fr'" in fr.stderr

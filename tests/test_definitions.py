@@ -116,12 +116,15 @@ def test_practice_questions_say_so_in_their_name() -> None:
     assert ok.status == "practice"
 
 
-def test_score_range_and_band_lookup() -> None:
-    d = cf.default_registry().definition("phq9")
-    assert d.score_range == (0, 27)
-    assert [d.band_for(t) for t in (4, 5, 19.5, 27)] == [
-        "minimal",
-        "mild",
-        "moderately severe",
-        "severe",
-    ]
+def test_score_range() -> None:
+    assert cf.default_registry().definition("phq9").score_range == (0, 27)
+    assert cf.default_registry().definition("who5").score_range == (0, 100)
+
+
+def test_reverse_keys_need_mirrored_options() -> None:
+    sets = [{"id": "odd", "options": [{"value": 0}, {"value": 1}, {"value": 3}]}]
+    items = [{**PHQ9["items"][0], "response_set": "odd", "reverse": True}]
+    with pytest.raises(ValueError, match="evenly mirrored options"):
+        Definition.model_validate(
+            {**PHQ9, "response_sets": sets, "items": items, "bands": [], "risk": [], "cutoffs": []}
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from decimal import Decimal
 
 import polars as pl
 import pytest
@@ -240,3 +241,127 @@ def test_empty_frame_scores_to_an_empty_frame() -> None:
     scored = cf.score_frame("phq9", frame)
     assert scored.height == 0
     assert "total" in scored.columns
+
+
+def test_small_integer_columns_cannot_overflow() -> None:
+    # all 3s in Int8 with one missing row elsewhere: 27, never a wrapped-around negative
+    frame = pl.DataFrame(
+        {f"phq9_{k}": pl.Series([3, 3 if k != 2 else None], dtype=pl.Int8) for k in range(1, 10)}
+    )
+    totals = cf.score_frame("phq9", frame).get_column("total").to_list()
+    assert totals == [27.0, 27.0]  # second row: 24 × 9/8 = 27
+    k10 = pl.DataFrame({f"k10_{k}": pl.Series([5, None], dtype=pl.UInt8) for k in range(1, 11)})
+    assert cf.score_frame("k10", k10.head(1)).get_column("total").to_list() == [50.0]
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan, "nan", "inf", 1e300, "1e300"])
+def test_non_finite_and_huge_values_are_named(value: object) -> None:
+    answers: list[object] = [1] * 9
+    answers[0] = value
+    with pytest.raises(cf.ScoringError) as info:
+        cf.score("phq9", answers)
+    assert len(info.value.problems) == 1
+    assert info.value.problems[0].startswith("item 1 (phq9_1): ")
+    assert "expected one of 0, 1, 2, 3" in info.value.problems[0]
+
+
+def test_categorical_columns_are_read_as_text() -> None:
+    frame = pl.DataFrame({f"phq9_{k}": ["1", "2"] for k in range(1, 10)}).cast(pl.Categorical)
+    assert cf.score_frame("phq9", frame).get_column("total").to_list() == [9.0, 18.0]
+
+
+def test_a_list_column_is_refused_not_crashed() -> None:
+    frame = pl.DataFrame({f"phq9_{k}": [1] for k in range(1, 10)}).with_columns(
+        phq9_1=pl.lit([1, 2])
+    )
+    with pytest.raises(cf.ScoringError, match=r"item 1 .* is not a number"):
+        cf.score_frame("phq9", frame)
+
+
+def test_a_column_named_like_an_internal_or_subscale_column_is_refused() -> None:
+    frame = pl.DataFrame({f"pcl5_{k}": [1] for k in range(1, 21)}).with_columns(
+        __cf_ok=pl.lit(1), subscale_cluster_b=pl.lit(2)
+    )
+    with pytest.raises(cf.ScoringError) as info:
+        cf.score_frame("pcl5", frame)
+    assert info.value.problems == (
+        "column '__cf_ok' would be overwritten by the score",
+        "column 'subscale_cluster_b' would be overwritten by the score",
+    )
+
+
+def test_pandas_and_lazy_frames_are_scored() -> None:
+    frame = pl.DataFrame({f"phq9_{k}": [1, 2] for k in range(1, 10)})
+    assert cf.score_frame("phq9", frame.to_pandas()).get_column("total").to_list() == [9, 18]
+    assert cf.score_frame("phq9", frame.lazy()).get_column("total").to_list() == [9, 18]
+    with pytest.raises(cf.ScoringError, match="cannot score a dict"):
+        cf.score_frame("phq9", {"phq9_1": [1]})
+
+
+def test_decimal_and_numpy_answers() -> None:
+    import numpy as np
+
+    assert cf.score("phq9", [Decimal("1")] * 9).total == 9
+    assert cf.score("phq9", np.array([1] * 9)).total == 9
+
+
+def test_refused_rows_name_their_risk_answers() -> None:
+    frame = pl.DataFrame({f"phq9_{k}": [1, 7, None] for k in range(1, 10)}).with_columns(
+        phq9_9=pl.Series([1, 2, None])
+    )
+    with pytest.raises(cf.ScoringError) as info:
+        cf.score_frame("phq9", frame)
+    assert info.value.risk_rows == {2: ("phq9_9",)}  # row 1 scored: its risk is on the score
+    assert info.value.risk_unanswered_rows == {3: ("phq9_9",)}
+
+
+def test_an_unreadable_risk_answer_must_be_asked_in_person() -> None:
+    s = cf.score("phq9", [1, 1, 1, 1, 1, 1, 1, 1, None])
+    assert s.risk_unanswered == ("phq9_9",)
+    with pytest.raises(cf.ScoringError) as info:
+        cf.score("phq9", [1, 1, 1, 1, 1, 1, 1, 1, "yes"])
+    assert info.value.risk_unanswered == ("phq9_9",)
+    assert info.value.risk_items == ()
+
+
+def _custom(**changes: object) -> Definition:
+    import yaml
+
+    from commonfactors.instruments.registry import DEFINITIONS_DIR
+
+    data = yaml.safe_load((DEFINITIONS_DIR / "pcl5.yaml").read_text(encoding="utf-8"))
+    return Definition.model_validate({**data, **changes})
+
+
+def test_a_single_band_definition_scores() -> None:
+    d = _custom(bands=[{"label": "any", "min": 0}], bands_source="test")
+    assert cf.score(d, [1] * 20).band == "any"
+
+
+def test_a_subscale_with_no_answer_is_missing_not_zero_over_zero() -> None:
+    d = _custom(missing={"max_missing": 2, "prorate": True, "source": "test"})
+    answers: list[int | None] = [1] * 20
+    answers[5] = answers[6] = None  # cluster C is items 6-7
+    s = cf.score(d, answers)
+    assert s.subscales["cluster_c"] is None
+    assert s.total == pytest.approx(20.0)  # 18 × 20/18
+
+
+def test_a_composite_with_a_missing_term_is_refused_not_shrunk() -> None:
+    d = _custom(
+        scoring={
+            "kind": "composite",
+            "composite": [
+                {"subscale": "cluster_b", "weight": 1},
+                {"subscale": "cluster_c", "weight": -1},
+            ],
+            "source": "test",
+        },
+        missing={"max_missing": 2, "prorate": True, "source": "test"},
+        bands=[],
+        cutoffs=[],
+    )
+    answers: list[int | None] = [2] * 20
+    answers[5] = answers[6] = None
+    with pytest.raises(cf.ScoringError, match="leave the score undefined"):
+        cf.score(d, answers)

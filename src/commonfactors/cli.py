@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,6 +42,13 @@ err = Console(stderr=True)
 CHUNK_ROWS = 100_000
 
 
+class ErrorMode(StrEnum):
+    """What ``score --file`` does with bad rows."""
+
+    RAISE = "raise"
+    REPORT = "report"
+
+
 class _CommandError(Exception):
     """Raised inside a command to stop with exit status 2 after printing problems."""
 
@@ -53,17 +61,33 @@ def _errors() -> Iterator[None]:
         err.print(f"[bold red]error:[/] {exc.args[0].splitlines()[0]}", highlight=False)
         for p in exc.problems if len(exc.problems) > 1 or exc.problems[0] != exc.args[0] else ():
             err.print(f"  - {p}", highlight=False, markup=False)
-        if isinstance(exc, ScoringError) and exc.risk_items:
-            err.print(
-                "[bold red]RISK:[/] the answers could not be scored, but a risk item was answered: "
-                + ", ".join(exc.risk_items)
-                + ". Review risk with the client now.",
-                highlight=False,
-            )
+        if isinstance(exc, ScoringError):
+            _print_refused_risk(exc)
         raise typer.Exit(2) from None
     except _CommandError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from None
+
+
+def _print_refused_risk(exc: ScoringError) -> None:
+    """A risk answer is never silent, not even in answers that were refused."""
+    single = set(exc.risk_rows) | set(exc.risk_unanswered_rows) <= {1} and not any(
+        p.startswith("row ") for p in exc.problems
+    )
+    for row, items in sorted(exc.risk_rows.items()):
+        where = "" if single else f"row {row}: "
+        err.print(
+            f"[bold red]RISK:[/] {where}the answers could not be scored, but a risk item was "
+            f"answered: {', '.join(items)}. Review risk with the client now.",
+            highlight=False,
+        )
+    for row, items in sorted(exc.risk_unanswered_rows.items()):
+        where = "" if single else f"row {row}: "
+        err.print(
+            f"[bold yellow]ASK:[/] {where}risk item {', '.join(items)} was left blank or could "
+            "not be read; ask the client about it.",
+            highlight=False,
+        )
 
 
 def _registry() -> Registry:
@@ -131,7 +155,12 @@ def export_fhir(
     from commonfactors import fhir
 
     with _errors():
-        resource = fhir.questionnaire(_registry().get(instrument_id), language=language)
+        inst = _registry().get(instrument_id)
+        if inst.texts and language not in inst.texts:
+            raise _CommandError(
+                f"{inst.id} has no text in {language!r}; loaded: {', '.join(sorted(inst.texts))}"
+            )
+        resource = fhir.questionnaire(inst, language=language)
     text = json.dumps(resource, indent=2, ensure_ascii=False)
     if out_file is None:
         print(text)
@@ -167,13 +196,10 @@ def write_docs(
 # ------------------------------------------------------------------------------ scoring
 
 
-def _parse_answer(token: str) -> float | str | None:
-    if token in ("-", ""):
-        return None
-    try:
-        return float(token)
-    except ValueError:
-        return token  # the scorer names it as "not a number"
+def _parse_answer(token: str) -> str | None:
+    """'-' or nothing is a missing answer; anything else goes to the scorer as typed, so
+    that one rule decides what is a number and names what is not."""
+    return None if token.strip() in ("-", "") else token
 
 
 def _print_score(s: Score, inst: Instrument, as_json: bool) -> None:
@@ -250,10 +276,13 @@ def _score_file(inst: Instrument, path: Path, out_file: Path | None, report: boo
         problems = [f"row {r}: {e}" for r, e in bad.select("row", "error").iter_rows()]
         shown = problems[:200]
         more = [f"... and {len(problems) - 200} more rows"] if len(problems) > 200 else []
-        raise CommonFactorsError(
+        risky = bad.select("row", "risk_items", "risk_unanswered")
+        raise ScoringError(
             f"{inst.id}: {bad.height} of {frame.height} rows cannot be scored; nothing was written "
             "(use --errors report to write the good rows with an error column)",
             shown + more,
+            risk_rows={r: items for r, items, _ in risky.iter_rows()},
+            risk_unanswered_rows={r: items for r, _, items in risky.iter_rows()},
         )
     flat = scored.with_columns(
         pl.col("risk_items", "risk_unanswered").list.join(";"), pl.col("band").cast(pl.String)
@@ -293,8 +322,12 @@ def score_command(
     ] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write scored rows here.")] = None,
     errors: Annotated[
-        str, typer.Option(help="With --file: 'raise' (nothing written) or 'report'.")
-    ] = "raise",
+        ErrorMode,
+        typer.Option(
+            help="With --file: 'raise' (any bad row: nothing written) or 'report' (bad rows "
+            "get an error column).",
+        ),
+    ] = ErrorMode.RAISE,
     fhir_file: Annotated[
         Path | None, typer.Option("--fhir", help="Score a FHIR QuestionnaireResponse (JSON).")
     ] = None,
@@ -302,9 +335,9 @@ def score_command(
 ) -> None:
     """Score answers given on the command line, a file of administrations, or a FHIR response."""
     with _errors():
-        if errors not in ("raise", "report"):
-            raise _CommandError("--errors must be 'raise' or 'report'")
         if fhir_file is not None:
+            if answers or file is not None:
+                raise _CommandError("--fhir scores one response: give no answers and no --file")
             _score_fhir(fhir_file, instrument_id, as_json)
             return
         if instrument_id is None:
@@ -313,7 +346,9 @@ def score_command(
         if file is not None:
             if answers:
                 raise _CommandError("give answers on the command line or --file, not both")
-            _score_file(inst, file, out_file, errors == "report")
+            if as_json:
+                raise _CommandError("--json is for one score; with --file use --out FILE")
+            _score_file(inst, file, out_file, errors is ErrorMode.REPORT)
             return
         if not answers:
             raise _CommandError(

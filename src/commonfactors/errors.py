@@ -13,7 +13,7 @@ in one pass. Nothing is partly scored: when a ``ScoringError`` is raised, no sco
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 __all__ = [
     "CommonFactorsError",
@@ -41,9 +41,13 @@ class DefinitionError(CommonFactorsError):
 class ScoringError(CommonFactorsError, ValueError):
     """Answers that cannot be scored by the instrument's published rules.
 
-    ``problems`` names every problem (which row, which item, what was expected).
-    ``risk_items`` lists the risk items whose *valid* answers raised a risk even though
-    the administration as a whole could not be scored: a risk answer is never silent.
+    ``problems`` names every problem (which row, which item, what was expected). A risk
+    answer is never silent, even in answers that are refused:
+
+    - ``risk_rows`` maps each refused row (1-based) whose *valid* answers raised a risk to
+      those risk items, and ``risk_items`` is their union;
+    - ``risk_unanswered_rows`` maps refused rows to risk items left blank or unreadable
+      (ask the question in person), and ``risk_unanswered`` is their union.
     """
 
     def __init__(
@@ -52,9 +56,22 @@ class ScoringError(CommonFactorsError, ValueError):
         problems: Sequence[str] = (),
         *,
         risk_items: Sequence[str] = (),
+        risk_rows: Mapping[int, Sequence[str]] | None = None,
+        risk_unanswered_rows: Mapping[int, Sequence[str]] | None = None,
     ) -> None:
         super().__init__(message, problems)
-        self.risk_items: tuple[str, ...] = tuple(risk_items)
+        self.risk_rows: dict[int, tuple[str, ...]] = {
+            r: tuple(items) for r, items in (risk_rows or {}).items() if items
+        }
+        self.risk_unanswered_rows: dict[int, tuple[str, ...]] = {
+            r: tuple(items) for r, items in (risk_unanswered_rows or {}).items() if items
+        }
+        self.risk_items: tuple[str, ...] = tuple(
+            sorted({*risk_items, *(i for items in self.risk_rows.values() for i in items)})
+        )
+        self.risk_unanswered: tuple[str, ...] = tuple(
+            sorted({i for items in self.risk_unanswered_rows.values() for i in items})
+        )
 
 
 class UnknownInstrumentError(ScoringError, LookupError):

@@ -21,11 +21,13 @@ answers: a risk answer is never silent.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from decimal import Decimal
+from functools import cache, reduce
 from numbers import Real
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -147,19 +149,22 @@ class _Plan:
     """Stage one of the evaluation: each item's checked value, validity and missingness.
 
     A column whose statistics prove every present value allowed (numbers within a range of
-    integer options) is used as it is, and when it also has no nulls, nothing about it is
-    checked row by row. Other columns get a checked value and an invalid flag as temporary
-    columns. Scores are computed from these, so the expression tree stays small (fast to
-    plan for one row, fast to run for millions)."""
+    integer options) is used as it is (widened to 64 bits, so arithmetic cannot overflow),
+    and when it also has no nulls, nothing about it is checked row by row. Other columns
+    get a checked value and an invalid flag as temporary columns. Scores are computed from
+    these, so the expression tree stays small (fast to plan for one row, fast to run for
+    millions)."""
 
     definition: Definition
-    checked: frozenset[str]  # items whose present values are proven allowed
+    checked: dict[str, pl.Expr]  # items whose present values are proven allowed → value
     complete: frozenset[str]  # checked items with no missing value at all
     stage: dict[str, pl.Expr]  # temporary columns: value and invalid flag of other items
     problems: dict[str, pl.Expr]  # a message where an item is invalid (bad rows only)
 
     def value(self, item_id: str) -> pl.Expr:
-        return pl.col(item_id) if item_id in self.checked else pl.col(f"__cf_v_{item_id}")
+        if item_id in self.checked:
+            return self.checked[item_id]
+        return pl.col(f"__cf_v_{item_id}")
 
     def invalid(self, item_id: str) -> pl.Expr:
         return pl.lit(False) if item_id in self.checked else pl.col(f"__cf_x_{item_id}")
@@ -190,7 +195,9 @@ def _proven_allowed(column: pl.Series, allowed: tuple[float, ...]) -> bool:
         return False
     if column.null_count() == column.len():
         return column.dtype.is_integer()
-    if column.dtype.is_float() and (column.is_nan().any() or not (column.floor() == column).all()):
+    if column.dtype.is_float() and (
+        not column.is_finite().all() or not (column.floor() == column).all()
+    ):
         return False
     lo, hi = column.min(), column.max()
     if not isinstance(lo, int | float) or not isinstance(hi, int | float):
@@ -199,18 +206,22 @@ def _proven_allowed(column: pl.Series, allowed: tuple[float, ...]) -> bool:
 
 
 def _number_text(num: pl.Expr) -> pl.Expr:
-    """A number as a person wrote it: 9, not 9.0."""
-    return (
-        pl.when(num.floor() == num)
-        .then(num.cast(pl.Int64, strict=False).cast(pl.String))
-        .otherwise(num.cast(pl.String))
-    )
+    """A number as a person wrote it: 9, not 9.0 (and 1e+300 as such)."""
+    as_int = pl.when(num.floor() == num).then(num.cast(pl.Int64, strict=False).cast(pl.String))
+    return pl.coalesce(as_int, num.cast(pl.String))
+
+
+def _checked_value(dtype: pl.DataType, raw: pl.Expr) -> pl.Expr:
+    if dtype.is_integer():
+        return raw if dtype == pl.Int64 else raw.cast(pl.Int64)
+    return raw if dtype == pl.Float64 else raw.cast(pl.Float64)
 
 
 def _item_plan(d: Definition, frame: pl.DataFrame) -> _Plan:
     stage: dict[str, pl.Expr] = {}
     problems: dict[str, pl.Expr] = {}
-    checked, complete = set(), set()
+    checked: dict[str, pl.Expr] = {}
+    complete = set()
     for item in d.items:
         allowed = d.allowed_values(item.id)
         dtype = frame.schema[item.id]
@@ -219,29 +230,37 @@ def _item_plan(d: Definition, frame: pl.DataFrame) -> _Plan:
         where = f"item {item.number} ({item.id})"
         column = frame.get_column(item.id)
         if _proven_allowed(column, allowed):
-            checked.add(item.id)
+            checked[item.id] = _checked_value(dtype, raw)
             if not column.null_count():
                 complete.add(item.id)
             continue
+        if isinstance(dtype, pl.Categorical | pl.Enum):
+            raw = raw.cast(pl.String)
+            dtype = pl.String()
+        shown: pl.Expr = raw
         if dtype == pl.String:
-            num = raw.str.strip_chars().cast(pl.Float64, strict=False)
-            not_number = raw.is_not_null() & (raw.str.strip_chars() != "") & num.is_null()
+            text = raw.str.strip_chars()
+            num = text.cast(pl.Float64, strict=False)
+            not_number = (text != "") & (num.is_null() | ~num.is_finite())
         elif dtype.is_numeric():
             num = raw.cast(pl.Float64)
-            not_number = num.is_nan()
+            not_number = ~num.is_finite()
+            shown = num.cast(pl.String)
         elif dtype == pl.Null:
             num = raw.cast(pl.Float64)
             not_number = pl.lit(False)
         else:  # booleans, dates, lists...: never an answer
             num = pl.lit(None, dtype=pl.Float64)
             not_number = raw.is_not_null()
-        bad_value = num.is_not_null() & ~_allowed_expr(num, allowed) & ~not_number
+            shown = pl.lit(f"a {dtype} value")
+        not_number = not_number.fill_null(False)
+        bad_value = num.is_not_null() & ~not_number & ~_allowed_expr(num, allowed)
         invalid = (not_number | bad_value).fill_null(False)
         stage[f"__cf_x_{item.id}"] = invalid
         stage[f"__cf_v_{item.id}"] = pl.when(invalid).then(None).otherwise(num)
         problems[item.id] = (
             pl.when(not_number)
-            .then(pl.format(f"{where}: {{}} is not a number (expected one of {expected})", raw))
+            .then(pl.format(f"{where}: {{}} is not a number (expected one of {expected})", shown))
             .when(bad_value)
             .then(
                 pl.format(
@@ -250,7 +269,7 @@ def _item_plan(d: Definition, frame: pl.DataFrame) -> _Plan:
                 )
             )
         )
-    return _Plan(d, frozenset(checked), frozenset(complete), stage, problems)
+    return _Plan(d, checked, frozenset(complete), stage, problems)
 
 
 def _keyed(d: Definition, plan: _Plan, item_id: str) -> pl.Expr:
@@ -280,7 +299,7 @@ def _aggregate(d: Definition, plan: _Plan, ids: Sequence[str], kind: str) -> pl.
             total = (total + 0.5).floor()
     if extra:
         total = total + pl.sum_horizontal([_keyed(d, plan, i) for i in extra])
-    return total
+    return total.cast(pl.Float64).fill_nan(None)  # nothing answered: no score, not 0/0
 
 
 def _required(d: Definition) -> list[str]:
@@ -297,14 +316,13 @@ def _n_missing(d: Definition, plan: _Plan) -> pl.Expr:
 
 def _score_exprs(d: Definition, plan: _Plan) -> tuple[dict[str, pl.Expr], dict[str, pl.Expr]]:
     """The score columns in two steps: the totals first, then what is read off them."""
-    if d.scoring.kind == "composite":
-        total = pl.sum_horizontal(
-            [
-                t.weight
-                * _aggregate(d, plan, d.subscale(t.subscale).items, d.subscale(t.subscale).kind)
-                for t in d.scoring.composite
-            ]
-        ).cast(pl.Float64)
+    if d.scoring.kind == "composite":  # `+` keeps a missing term missing: no silent 0
+        terms = [
+            t.weight
+            * _aggregate(d, plan, d.subscale(t.subscale).items, d.subscale(t.subscale).kind)
+            for t in d.scoring.composite
+        ]
+        total = reduce(operator.add, terms)
     else:
         kind = "mean" if d.scoring.kind == "mean" else "sum"
         total = _aggregate(d, plan, d.item_ids, kind).cast(pl.Float64)
@@ -318,20 +336,18 @@ def _score_exprs(d: Definition, plan: _Plan) -> tuple[dict[str, pl.Expr], dict[s
     if d.bands:
         # the highest band whose lower edge the total reaches: count the edges reached
         labels = pl.Series([b.label for b in d.bands], dtype=pl.Enum([b.label for b in d.bands]))
-        reached = pl.sum_horizontal([(total >= b.min).cast(pl.UInt32) for b in d.bands[1:]])
-        then["band"] = pl.lit(labels).gather(reached) if len(d.bands) > 1 else pl.lit(labels[0])
+        if len(d.bands) == 1:
+            then["band"] = pl.when(total.is_not_null()).then(pl.lit(labels[0]))
+        else:
+            edges = [(total >= b.min).cast(pl.UInt32) for b in d.bands[1:]]
+            then["band"] = pl.lit(labels).gather(pl.sum_horizontal(edges))
     else:
         then["band"] = pl.lit(None, dtype=pl.String)
     c = d.caseness_cutoff
     if c is None:
         then["caseness"] = pl.lit(None, dtype=pl.Boolean)
     else:
-        then["caseness"] = {
-            ">=": total >= c.value,
-            ">": total > c.value,
-            "<=": total <= c.value,
-            "<": total < c.value,
-        }[c.op]
+        then["caseness"] = c.holds(total)
     then["prorated"] = pl.col("n_missing") > 0
     return first, then
 
@@ -355,10 +371,14 @@ def _risk_expr(d: Definition, plan: _Plan) -> pl.Expr:
 
 
 def _unanswered_risk_expr(d: Definition, plan: _Plan) -> pl.Expr:
-    """Risk items left blank: not a risk answer, but never silent either (the score may
-    still be prorated, and a clinician should ask the question in person)."""
+    """Risk items left blank or answered unreadably: not a risk answer, but never silent
+    either (the score may still be prorated; a clinician should ask the question in person)."""
     return _item_list(
-        [(r.item, plan.missing(r.item)) for r in d.risk if r.item not in plan.complete]
+        [
+            (r.item, plan.missing(r.item) | plan.invalid(r.item))
+            for r in d.risk
+            if r.item not in plan.complete
+        ]
     )
 
 
@@ -375,36 +395,62 @@ def _check_columns(d: Definition, frame: pl.DataFrame) -> None:
     problems = [
         f"column {i!r} (item {d.item(i).number}) is missing" for i in d.item_ids if i not in frame
     ]
-    clash = [c for c in (*SCORE_COLUMNS, "error") if c in frame.columns]
+    ours = {*SCORE_COLUMNS, "error", *(f"subscale_{s.id}" for s in d.subscales)}
+    clash = [c for c in frame.columns if c in ours or c.startswith("__cf_")]
     problems += [f"column {c!r} would be overwritten by the score" for c in clash]
     if problems:
         raise ScoringError(f"{d.id}: the frame cannot be scored", problems)
 
 
+#: What :func:`score_frame` takes: a Polars frame, a Polars lazy frame, or a pandas frame.
+FrameLike = Any
+
+
+def _as_polars(frame: FrameLike) -> pl.DataFrame:
+    if isinstance(frame, pl.DataFrame):
+        return frame
+    if isinstance(frame, pl.LazyFrame):
+        return frame.collect()
+    if type(frame).__module__.split(".")[0] == "pandas":
+        return pl.from_pandas(frame)
+    raise ScoringError(f"cannot score a {type(frame).__name__}; give a Polars or pandas frame")
+
+
 def score_frame(
     instrument: str | Definition | Instrument,
-    frame: pl.DataFrame,
+    frame: FrameLike,
     *,
     errors: Literal["raise", "report"] = "raise",
 ) -> pl.DataFrame:
     """Score every row of ``frame`` (one column per item id, named as in the definition).
 
-    Returns ``frame`` with the columns of :data:`SCORE_COLUMNS` (and ``subscale_<id>``)
-    added. With ``errors="raise"`` (the default) any bad row fails the whole call with a
-    :class:`ScoringError` that names every bad row (1-based) and every problem in it. With
-    ``errors="report"`` bad rows get an ``error`` message and no score (risk items are
-    still evaluated on their valid answers).
+    ``frame`` is a Polars frame (or a lazy or pandas frame, converted first). Returns it
+    with the columns of :data:`SCORE_COLUMNS` (and ``subscale_<id>``) added. With
+    ``errors="raise"`` (the default) any bad row fails the whole call with a
+    :class:`ScoringError` that names every bad row (1-based) and every problem in it, and
+    lists the refused rows that still raised a risk answer (``risk_rows``). With
+    ``errors="report"`` bad rows get an ``error`` message and no score (risk items are still
+    evaluated on their valid answers).
     """
     d = get_instrument(instrument).definition
     if errors not in ("raise", "report"):
         raise ValueError("errors must be 'raise' or 'report'")
+    frame = _as_polars(frame)
     scored, bad, score_columns = _evaluate(d, frame)
     if bad.height and errors == "raise":
-        risk = scored.filter(~pl.col("__cf_ok")).get_column("risk_items").explode().drop_nulls()
+        refused = scored.with_row_index(_ROW, offset=1).filter(~pl.col("__cf_ok"))
+        risky = refused.filter(
+            (pl.col("risk_items").list.len() > 0) | (pl.col("risk_unanswered").list.len() > 0)
+        )
         raise ScoringError(
             f"{d.id}: {bad.height} of {frame.height} row(s) cannot be scored",
             [f"row {r + 1}: {m}" for r, ms in bad.iter_rows() for m in ms],
-            risk_items=sorted(set(risk.to_list())),
+            risk_rows={
+                r: tuple(items) for r, items in risky.select(_ROW, "risk_items").iter_rows()
+            },
+            risk_unanswered_rows={
+                r: tuple(items) for r, items in risky.select(_ROW, "risk_unanswered").iter_rows()
+            },
         )
     if errors == "report":
         if bad.height == 0:
@@ -422,30 +468,37 @@ def score_frame(
     return scored.drop("__cf_ok")
 
 
-def _evaluate(d: Definition, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
-    """Score every row; return the scored frame (with an ``__cf_ok`` flag), the problems of
-    the bad rows (row index → list of messages) and the names of the score columns."""
+def _evaluate(
+    d: Definition, frame: pl.DataFrame, *, missing_items: bool = False
+) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    """Score every row; return the scored frame (with an ``__cf_ok`` flag, and with
+    ``missing_items`` a list column of the missing items), the problems of the bad rows
+    (row index → list of messages) and the names of the score columns."""
     _check_columns(d, frame)
     plan = _item_plan(d, frame)
     first, then = _score_exprs(d, plan)
     ok = pl.lit(True)
     if len(plan.complete) < len(d.items):
         unchecked = [plan.invalid(i) for i in d.item_ids if i not in plan.checked]
-        ok = pl.col("n_missing") <= d.missing.max_missing
+        ok = (pl.col("n_missing") <= d.missing.max_missing) & pl.col("total").is_not_null()
         if unchecked:
             ok = ok & ~pl.any_horizontal(unchecked)
+    extra = {}
+    if missing_items:
+        extra["missing_items"] = _item_list([(i, plan.missing(i)) for i in d.item_ids])
     scored = (
         frame.with_columns(**plan.stage)
         .with_columns(
             _risk_expr(d, plan).alias("risk_items"),
             _unanswered_risk_expr(d, plan).alias("risk_unanswered"),
             **first,
+            **extra,
         )
         .with_columns(ok.alias("__cf_ok"), **then, definition_version=pl.lit(d.version))
     )
     bad = _problems(d, plan, scored)
     subscales = [f"subscale_{x.id}" for x in d.subscales]
-    order = [*frame.columns, "total", *subscales, *SCORE_COLUMNS[1:], "__cf_ok"]
+    order = [*frame.columns, "total", *subscales, *SCORE_COLUMNS[1:], *extra, "__cf_ok"]
     return scored.select(order), bad, [*first, *then]
 
 
@@ -468,12 +521,24 @@ def _problems(d: Definition, plan: _Plan, scored: pl.DataFrame) -> pl.DataFrame:
         )
     )
     messages = pl.concat_list([*plan.problems.values(), too_many]).list.drop_nulls()
+    undefined = pl.lit(["the answers leave the score undefined (a subscale has no answer)"])
+    messages = pl.when(messages.list.len() > 0).then(messages).otherwise(undefined)
     return sub.select(pl.col(_ROW), messages.alias("error"))
+
+
+def _answer_series(item_id: str, v: object) -> pl.Series:
+    if isinstance(v, Real | Decimal) and not isinstance(v, bool):
+        return pl.Series(item_id, [float(v)], dtype=pl.Float64)
+    if v is None or isinstance(v, str):
+        return pl.Series(item_id, [v], dtype=pl.String)
+    return pl.Series(item_id, [repr(v)], dtype=pl.String)  # never an answer: named as such
 
 
 def _one_row(d: Definition, answers: Answers) -> tuple[pl.DataFrame, list[str]]:
     """One administration as a one-row frame, and the problems no frame can hold."""
     problems: list[str] = []
+    if hasattr(answers, "tolist") and not isinstance(answers, Mapping):  # numpy, pandas
+        answers = answers.tolist()
     if isinstance(answers, Mapping):
         unknown = [k for k in answers if k not in d.item_ids]
         problems += [f"unknown item {k!r}; items are {', '.join(d.item_ids)}" for k in unknown]
@@ -485,15 +550,8 @@ def _one_row(d: Definition, answers: Answers) -> tuple[pl.DataFrame, list[str]]:
             problems.append(f"expected {len(d.items)} answers in item order, got {len(answers)}")
         values = dict(zip(d.item_ids, answers, strict=False))
         values.update(dict.fromkeys(d.item_ids[len(answers) :]))
-    columns: list[pl.Series] = []
-    for item_id, v in values.items():
-        if isinstance(v, Real) and not isinstance(v, bool):
-            columns.append(pl.Series(item_id, [float(v)], dtype=pl.Float64))
-        elif v is None or isinstance(v, str):
-            columns.append(pl.Series(item_id, [v], dtype=pl.String))
-        else:  # booleans and other objects are never answers
-            columns.append(pl.Series(item_id, [repr(v)], dtype=pl.String))
-    return pl.DataFrame(columns), problems
+    frame = pl.DataFrame([_answer_series(i, v) for i, v in values.items()])
+    return frame, problems
 
 
 def score(instrument: str | Definition | Instrument, answers: Answers) -> Score:
@@ -501,17 +559,21 @@ def score(instrument: str | Definition | Instrument, answers: Answers) -> Score:
 
     ``answers`` is a sequence in item order or a mapping item id → value; ``None`` (or an
     empty string) means missing. Raises :class:`ScoringError` naming every problem; nothing
-    is partly scored.
+    is partly scored, but risk answers among the valid answers are still reported on the
+    error (``risk_items``, ``risk_unanswered``).
     """
     d = get_instrument(instrument).definition
     frame, problems = _one_row(d, answers)
-    scored, bad, _ = _evaluate(d, frame)
+    scored, bad, _ = _evaluate(d, frame, missing_items=True)
     row = scored.row(0, named=True)
     if problems or bad.height:
         raise ScoringError(
             f"{d.id}: the answers cannot be scored",
             problems + (bad.get_column("error")[0].to_list() if bad.height else []),
-            risk_items=row["risk_items"],
+            risk_rows={1: tuple(row["risk_items"])} if row["risk_items"] else {},
+            risk_unanswered_rows={1: tuple(row["risk_unanswered"])}
+            if row["risk_unanswered"]
+            else {},
         )
     return Score(
         instrument=d.id,
@@ -520,17 +582,12 @@ def score(instrument: str | Definition | Instrument, answers: Answers) -> Score:
             s.id: (None if row[f"subscale_{s.id}"] is None else float(row[f"subscale_{s.id}"]))
             for s in d.subscales
         },
-        band=row["band"],
+        band=None if row["band"] is None else str(row["band"]),
         caseness=row["caseness"],
         risk_items=tuple(row["risk_items"]),
         risk_unanswered=tuple(row["risk_unanswered"]),
         prorated=bool(row["prorated"]),
-        missing_items=tuple(i for i in d.item_ids if _is_missing(frame, i)),
+        missing_items=tuple(row["missing_items"]),
         definition_version=d.version,
         rules=_rules(d),
     )
-
-
-def _is_missing(frame: pl.DataFrame, item_id: str) -> bool:
-    v = frame.get_column(item_id)[0]
-    return v is None or (isinstance(v, str) and not v.strip())

@@ -10,7 +10,9 @@ with its source. Item *text* is not part of a definition: it comes from a text p
 from __future__ import annotations
 
 import math
-from typing import Literal, Self
+import operator
+from collections.abc import Callable
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -51,6 +53,13 @@ Measures = Literal[
 ]
 
 Slug = Field(pattern=r"^[a-z][a-z0-9_]*$")
+
+_OPS: dict[str, Callable[[Any, float], Any]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+}
 
 
 class _Strict(BaseModel):
@@ -172,13 +181,10 @@ class Cutoff(_Strict):
     caseness: bool = False
     source: str
 
-    def holds(self, total: float) -> bool:
-        return {
-            ">=": total >= self.value,
-            ">": total > self.value,
-            "<=": total <= self.value,
-            "<": total < self.value,
-        }[self.op]
+    def holds(self, total: Any) -> Any:
+        """Whether ``total`` meets the cut-off: works on a number, an array or a Polars
+        expression alike (one comparison rule for every caller)."""
+        return _OPS[self.op](total, self.value)
 
 
 class Norm(_Strict):
@@ -323,13 +329,6 @@ class Definition(_Strict):
         lo, hi = self._range(self.item_ids, "sum")
         return (lo * self.scoring.multiplier, hi * self.scoring.multiplier)
 
-    def band_for(self, total: float) -> str | None:
-        label = None
-        for band in self.bands:
-            if total >= band.min:
-                label = band.label
-        return label
-
     # -- consistency ---------------------------------------------------------------------
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -343,6 +342,13 @@ class Definition(_Strict):
         for it in self.items:
             if it.response_set not in set_ids:
                 problems.append(f"item {it.id}: unknown response set {it.response_set!r}")
+            elif it.reverse:
+                values = set(self.allowed_values(it.id))
+                if {min(values) + max(values) - v for v in values} != values:
+                    problems.append(
+                        f"item {it.id}: reverse keying needs evenly mirrored options, "
+                        f"not {sorted(values)}"
+                    )
         known = set(ids)
         for sub in self.subscales:
             problems += [
