@@ -95,10 +95,14 @@ def test_every_instrument_exports_a_valid_questionnaire(instrument_id: str) -> N
             else f"Item {item.number} (text not shipped — load a licensed text pack)"
         )
         assert qi["type"] == "choice"
-        assert qi["required"] is (item.id not in d.missing.optional_items)
+        assert qi["required"] is (
+            d.missing.max_missing == 0 and item.id not in d.missing.optional_items
+        )
         ordinals = [o["valueCoding"]["extension"][0] for o in qi["answerOption"]]
         assert all(e["url"] == ORDINAL for e in ordinals)
-        assert [e["valueDecimal"] for e in ordinals] == list(d.allowed_values(item.id))
+        values = d.allowed_values(item.id)
+        keyed = [min(values) + max(values) - v if item.reverse else v for v in values]
+        assert [e["valueDecimal"] for e in ordinals] == keyed
 
 
 def test_phq9_questionnaire_carries_the_loinc_codes_and_text() -> None:
@@ -180,6 +184,46 @@ def test_the_export_is_validated_before_it_is_returned() -> None:
     with pytest.raises(ScoringError) as exc:
         fhir.questionnaire(blank)
     assert any(p.startswith("version:") for p in problems_of(exc))
+
+
+@pytest.mark.parametrize(
+    ("instrument_id", "required"),
+    [
+        ("gad7", [True] * 7),  # no item may be missing
+        ("phq15", [True] * 3 + [False] + [True] * 11),  # item 4 is optional (women only)
+        ("goals", [False] * 3),  # a client agrees one to three goals
+        ("phq9", [False] * 9),  # up to two items may be missing (prorated)
+        ("core10", [False] * 10),  # one item may be missing (prorated)
+    ],
+)
+def test_only_items_that_may_never_be_missing_are_required(
+    instrument_id: str, required: list[bool]
+) -> None:
+    q = fhir.questionnaire(instrument_id)
+
+    assert [i["required"] for i in q["item"]] == required
+
+
+def core10_options(q: dict[str, Any], link_id: str) -> tuple[list[str], list[float]]:
+    qi = next(i for i in q["item"] if i["linkId"] == link_id)
+    codings = [o["valueCoding"] for o in qi["answerOption"]]
+    return [c["code"] for c in codings], [c["extension"][0]["valueDecimal"] for c in codings]
+
+
+# items 2 and 3 are reverse-keyed (4 − answer): raw answers, and the weight each one scores
+CORE10 = {f"core10_{n}": v for n, v in enumerate([3, 4, 1, 2, 0, 1, 3, 2, 2, 1], start=1)}
+CORE10_WEIGHTS = {**CORE10, "core10_2": 0, "core10_3": 3}
+
+
+def test_reverse_keyed_items_carry_their_keyed_weight_as_ordinal_value() -> None:
+    q = fhir.questionnaire("core10")
+
+    assert core10_options(q, "core10_1") == (["0", "1", "2", "3", "4"], [0, 1, 2, 3, 4])
+    for reverse in ("core10_2", "core10_3"):  # the code is the raw answer, as on the form
+        assert core10_options(q, reverse) == (["0", "1", "2", "3", "4"], [4, 3, 2, 1, 0])
+    ordinals = [core10_options(q, item_id)[1][int(value)] for item_id, value in CORE10.items()]
+    assert sum(ordinals) == sum(CORE10_WEIGHTS.values())
+    assert sum(ordinals) == commonfactors.score("core10", CORE10).total  # adds up to the score
 
 
 # --------------------------------------------------------------------------------------
@@ -271,6 +315,73 @@ def test_our_code_system_and_ordinal_values_are_matched() -> None:
     assert (result.score.total, result.score.risk_items) == (25, ("phq9_9",))
 
 
+def test_an_ordinal_value_on_a_reverse_keyed_item_is_read_back_as_the_raw_answer() -> None:
+    items = [
+        {
+            "linkId": item_id,
+            "answer": [
+                {
+                    "valueCoding": {
+                        "system": "http://example.org/core-answers",
+                        "code": f"answer-{weight}",
+                        "extension": [{"url": ORDINAL, "valueDecimal": weight}],
+                    }
+                }
+            ],
+        }
+        for item_id, weight in CORE10_WEIGHTS.items()
+    ]
+
+    result = fhir.score_response(response(items, questionnaire="core10"))
+
+    assert result.score == commonfactors.score("core10", CORE10)
+    assert result.score.total == sum(CORE10_WEIGHTS.values())
+
+
+def test_a_code_and_its_keyed_ordinal_value_must_agree_on_a_reverse_keyed_item() -> None:
+    system = "https://commonfactors.dev/fhir/CodeSystem/core10-frequency"
+
+    def coding(code: str, ordinal: int) -> dict[str, Any]:
+        ext = [{"url": ORDINAL, "valueDecimal": ordinal}]
+        return {"valueCoding": {"system": system, "code": code, "extension": ext}}
+
+    items = [{"linkId": i, "answer": [{"valueInteger": v}]} for i, v in CORE10.items()]
+    items[1]["answer"] = [coding("4", 0)]  # raw 4 on a reverse-keyed item weighs 0
+    assert fhir.score_response(response(items, "core10")).score.total == 17
+
+    items[1]["answer"] = [coding("4", 4)]  # the raw value is not the weight
+    items[2]["answer"] = [coding("1", 1)]  # neither is it here (weight 3)
+    with pytest.raises(ScoringError) as exc:
+        fhir.score_response(response(items, "core10"))
+    assert problems_of(exc) == (
+        f"item 2 (core10_2): coding {system}|4 means 4 (keyed weight 0), but its "
+        "ordinalValue says 4",
+        f"item 3 (core10_3): coding {system}|1 means 1 (keyed weight 3), but its "
+        "ordinalValue says 1",
+    )
+
+
+@pytest.mark.parametrize("link_id", ["core10_1", "core10_2"])
+def test_an_ordinal_value_that_is_no_options_weight_is_refused(link_id: str) -> None:
+    items = [{"linkId": i, "answer": [{"valueInteger": v}]} for i, v in CORE10.items()]
+    number = int(link_id.rsplit("_", 1)[1])
+    foreign = {
+        "system": "http://example.org/x",
+        "code": "y",
+        "extension": [{"url": ORDINAL, "valueDecimal": 5}],
+    }
+    items[number - 1]["answer"] = [{"valueCoding": foreign}]
+
+    with pytest.raises(ScoringError) as exc:
+        fhir.score_response(response(items, "core10"))
+
+    weights = "0, 1, 2, 3, 4" if number == 1 else "4, 3, 2, 1, 0"
+    assert problems_of(exc) == (
+        f"item {number} ({link_id}): coding http://example.org/x|y has ordinalValue 5, "
+        f"which is not the ordinal value of any of its answers (expected one of {weights})",
+    )
+
+
 def test_missing_items_are_prorated_by_the_definition() -> None:
     items = integer_items([2, 2, 2, 2, 2, 2, 2, 2, 0])[:7]  # items 8 and 9 not answered
     result = fhir.score_response(response(items))
@@ -318,8 +429,23 @@ def test_an_instrument_that_contradicts_the_reference_is_refused() -> None:
     local = Instrument(
         commonfactors.get_instrument("phq9").definition.model_copy(update={"id": "other"})
     )
-    with pytest.raises(ScoringError, match=r"answers 'phq9' \(phq9\), not other"):
+    with pytest.raises(ScoringError, match=r"answers 'phq9' \(phq9\), not other") as exc:
         fhir.score_response(response(integer_items(SEVERE)), instrument=local)
+    assert exc.value.risk_items == ("phq9_9",)
+
+
+@pytest.mark.parametrize("valid", [True, False])
+def test_a_refused_contradiction_reports_the_risk_answers_to_either_instrument(
+    valid: bool,
+) -> None:
+    r = response(integer_items(SEVERE))  # a PHQ-9 response, item 9 answered 1
+    if not valid:
+        del r["status"]
+
+    with pytest.raises(ScoringError) as exc:
+        fhir.score_response(r, instrument="core10")
+
+    assert exc.value.risk_items == ("phq9_9",)
 
 
 def test_another_version_of_the_questionnaire_is_a_warning() -> None:
@@ -421,8 +547,9 @@ def test_a_response_entered_in_error_is_not_scored() -> None:
     r = response(integer_items(SEVERE))
     r["status"] = "entered-in-error"
 
-    with pytest.raises(ScoringError, match="entered-in-error"):
+    with pytest.raises(ScoringError, match="entered-in-error") as exc:
         fhir.score_response(r)
+    assert exc.value.risk_items == ("phq9_9",)
 
 
 def test_an_unfinished_response_is_scored_with_a_warning() -> None:
@@ -441,7 +568,171 @@ def test_an_integer_given_as_a_string_is_refused() -> None:
     with pytest.raises(ScoringError) as exc:
         fhir.score_response(response(items))
 
-    assert problems_of(exc) == ("item 1 (phq9_1): valueInteger must be a JSON number, not '3'",)
+    assert problems_of(exc) == (
+        "item 1 (phq9_1): valueInteger must be an integer (a JSON number without a decimal "
+        "point), not '3'",
+    )
+
+
+def test_an_integer_given_with_a_decimal_point_is_refused_as_not_an_integer() -> None:
+    items = integer_items(SEVERE)
+    items[0]["answer"] = [{"valueInteger": 1.0}]  # the model accepts it; FHIR JSON does not
+    QuestionnaireResponse.model_validate(response(items))
+
+    with pytest.raises(ScoringError) as exc:
+        fhir.score_response(response(items))
+
+    assert problems_of(exc) == (
+        "item 1 (phq9_1): valueInteger must be an integer (a JSON number without a decimal "
+        "point), not 1.0",
+    )
+    assert exc.value.risk_items == ("phq9_9",)
+
+
+def test_a_decimal_given_as_a_string_is_refused() -> None:
+    items = integer_items(SEVERE)
+    items[0]["answer"] = [{"valueDecimal": "3"}]
+
+    with pytest.raises(ScoringError) as exc:
+        fhir.score_response(response(items))
+
+    assert problems_of(exc) == ("item 1 (phq9_1): valueDecimal must be a JSON number, not '3'",)
+
+
+def test_problems_are_merged_by_item_not_by_the_scorers_wording(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_score = fhir.score
+
+    def reworded(instrument: Any, answers: Any) -> Any:  # the scorer with other wording
+        try:
+            return real_score(instrument, answers)
+        except ScoringError as exc:
+            problems = [f"<{p}>" for p in exc.problems]
+            raise ScoringError("reworded", problems, risk_items=exc.risk_items) from None
+
+    monkeypatch.setattr(fhir, "score", reworded)
+    items = integer_items(SEVERE)
+    items[0]["answer"] = [{"valueCoding": {"system": "http://loinc.org", "code": "LA0000-0"}}]
+    items[1]["answer"] = [{"valueInteger": 7}]
+
+    with pytest.raises(ScoringError) as exc:
+        fhir.score_response(response(items))
+
+    assert problems_of(exc) == (
+        "item 1 (phq9_1): coding http://loinc.org|LA0000-0 is not one of its answers "
+        "(expected LOINC LA6568-5 (0), LA6569-3 (1), LA6570-1 (2), LA6571-9 (3), "
+        "or a coding with an ordinalValue extension)",
+        "<item 2 (phq9_2): 7 is not an allowed value (expected one of 0, 1, 2, 3)>",
+    )
+    assert exc.value.risk_items == ("phq9_9",)
+
+
+# --------------------------------------------------------------------------------------
+# A risk answer is never lost
+
+
+def answered(link_id: str, *values: int) -> dict[str, Any]:
+    return {"linkId": link_id, "answer": [{"valueInteger": v} for v in values]}
+
+
+TWICE = "item 9 (phq9_9) is answered more than once"
+TWO_ANSWERS = "item 9 (phq9_9) has 2 answers; one is expected"
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        pytest.param([answered("phq9_9", 0, 2)], TWO_ANSWERS, id="two answers"),
+        pytest.param([answered("phq9_9", 2, 0)], TWO_ANSWERS, id="two answers, risk first"),
+        pytest.param([answered("phq9_9", 0), answered("phq9_9", 2)], TWICE, id="item twice"),
+        pytest.param([answered("phq9_9", 2), answered("44260-8", 0)], TWICE, id="id, LOINC"),
+        pytest.param(
+            [
+                {
+                    "linkId": "/44260-8",
+                    "answer": [{"valueCoding": {"system": "http://loinc.org", "code": "LA6570-1"}}],
+                },
+                answered("phq9_9", 0),
+            ],
+            TWICE,
+            id="LOINC coding, id",
+        ),
+    ],
+)
+def test_a_risk_item_answered_twice_keeps_its_risk_answer(
+    given: list[dict[str, Any]], problem: str
+) -> None:
+    items = integer_items(SEVERE)[:8] + given
+
+    with pytest.raises(ScoringError) as exc:
+        fhir.score_response(response(items))
+
+    assert problems_of(exc) == (problem,)
+    assert exc.value.risk_items == ("phq9_9",)
+
+
+def test_every_answer_of_a_risk_item_is_read_and_checked() -> None:
+    items = integer_items(SEVERE)[:8]
+    items.append({"linkId": "phq9_9", "answer": [{"valueString": "often"}, {"valueInteger": 3}]})
+
+    with pytest.raises(ScoringError) as exc:
+        fhir.score_response(response(items))
+
+    assert problems_of(exc) == (
+        TWO_ANSWERS,
+        "item 9 (phq9_9): valueString is not accepted; answer with valueCoding, valueInteger "
+        "or valueDecimal",
+    )
+    assert exc.value.risk_items == ("phq9_9",)
+
+
+def test_an_answer_that_is_not_an_option_raises_no_risk() -> None:
+    items = [*integer_items(SEVERE)[:8], answered("phq9_9", 0, 7)]
+
+    with pytest.raises(ScoringError) as exc:
+        fhir.score_response(response(items))
+
+    assert exc.value.risk_items == ()  # 7 is not an answer of item 9, so not a risk answer
+
+
+def test_a_response_that_is_not_valid_fhir_still_reports_its_risk_answers() -> None:
+    r = response(integer_items(SEVERE))
+    del r["status"]
+
+    with pytest.raises(ScoringError) as exc:
+        fhir.score_response(r)
+
+    assert problems_of(exc) == ("status: Value for the field 'status' is required.",)
+    assert exc.value.risk_items == ("phq9_9",)
+
+
+def test_a_malformed_response_is_refused_with_its_risk_answers_not_a_crash() -> None:
+    r = response(integer_items(SEVERE))
+    r["item"][0]["answer"] = [{"valueCoding": {"code": "x", "extension": 5}}]
+    r["item"][1]["answer"] = [
+        {"valueCoding": {"code": "x", "extension": [{"url": ["a"], "valueDecimal": 1}]}}
+    ]
+    r["item"][2]["answer"] = "3"
+    r["item"][3]["linkId"] = {"a": 1}
+    r["item"].append(["not an item"])
+
+    with pytest.raises(ScoringError) as exc:
+        fhir.score_response(r)
+
+    assert exc.value.risk_items == ("phq9_9",)
+
+
+def test_an_invalid_response_for_an_unknown_questionnaire_lists_its_problems() -> None:
+    r = response(integer_items(SEVERE), questionnaire="http://x.org/Q/abc")
+    del r["status"]
+
+    with pytest.raises(ScoringError) as exc:
+        fhir.score_response(r)
+
+    assert not isinstance(exc.value, UnknownInstrumentError)
+    assert problems_of(exc) == ("status: Value for the field 'status' is required.",)
+    assert exc.value.risk_items == ()  # no instrument, so no risk rule to apply
 
 
 # --------------------------------------------------------------------------------------
@@ -470,6 +761,7 @@ def test_an_invalid_response_is_refused_with_every_problem() -> None:
     with pytest.raises(ScoringError) as scored:
         fhir.score_response(r)
     assert problems_of(scored) == problems
+    assert scored.value.risk_items == ("phq9_9",)  # item 9's answer is still valid
 
 
 @pytest.mark.parametrize(

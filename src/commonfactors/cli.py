@@ -74,7 +74,8 @@ def _print_refused_risk(exc: ScoringError) -> None:
     single = set(exc.risk_rows) | set(exc.risk_unanswered_rows) <= {1} and not any(
         p.startswith("row ") for p in exc.problems
     )
-    for row, items in sorted(exc.risk_rows.items()):
+    rows = exc.risk_rows or ({1: exc.risk_items} if exc.risk_items else {})
+    for row, items in sorted(rows.items()):
         where = "" if single else f"row {row}: "
         err.print(
             f"[bold red]RISK:[/] {where}the answers could not be scored, but a risk item was "

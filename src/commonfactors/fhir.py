@@ -2,12 +2,14 @@
 
 - :func:`questionnaire` exports an instrument as a FHIR R4 ``Questionnaire`` (a JSON-ready
   dict, validated before it is returned): LOINC codes where the definition has them, item
-  text where a text pack is loaded, and each option's value as the standard
-  ``ordinalValue`` extension.
+  text where a text pack is loaded, and each option's keyed weight (its value after reverse
+  keying: what it adds to the score) as the standard ``ordinalValue`` extension. An item is
+  ``required`` only where the missing-item rule lets no item be left out.
 - :func:`score_response` scores a ``QuestionnaireResponse`` exactly as :func:`score` scores
   a list of answers: items are matched by item id or LOINC code, answers by LOINC answer
-  code, our own code system, an ``ordinalValue`` extension, or a plain number. Every
-  problem is listed at once; a stated total is checked, never trusted.
+  code, our own code system, an ``ordinalValue`` extension (a keyed weight), or a plain
+  number (the option's value). Every problem is listed at once; a stated total is checked,
+  never trusted; a valid risk answer is reported even when the response is refused.
 - :func:`questionnaire_response` writes one administration as a ``QuestionnaireResponse``.
 - :func:`validate_resource` checks a resource against the ``fhir.resources`` R4B models.
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeGuard, get_args
@@ -50,7 +52,8 @@ __all__ = [
 #: The base of our canonical URLs: names, never fetched.
 CANONICAL_BASE = "https://commonfactors.dev/fhir"
 LOINC_SYSTEM = "http://loinc.org"
-#: The R4 core extension that carries an answer's numeric value (for adding up a score).
+#: The R4 core extension that carries an answer's numeric weight (for adding up a score): we
+#: write the option's keyed weight, reverse keying applied, and read it back the same way.
 ORDINAL_VALUE_URL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 #: Also read on input: the R4 ballot name, the R3 name, and R5's ``itemWeight``.
 _ORDINAL_URLS = frozenset(
@@ -63,7 +66,6 @@ _ORDINAL_URLS = frozenset(
 )
 _LOINC_Q = f"{LOINC_SYSTEM}/q/"
 _TEXT_NOT_SHIPPED = "Item {number} (text not shipped — load a licensed text pack)"
-_UNMATCHED = "<unmatched answer>"  # handed to the scorer: invalid, so not counted as missing
 
 
 @dataclass(frozen=True)
@@ -124,15 +126,27 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
+def _keyed(d: Definition, item: Item, value: float) -> float:
+    """The keyed weight of an answer: what it adds to the score (low + high − value on a
+    reverse-keyed item, as the scorer keys it). Keying is its own inverse, so this also
+    turns a keyed weight back into the answer."""
+    if not item.reverse:
+        return value
+    values = d.allowed_values(item.id)
+    return min(values) + max(values) - value
+
+
 # --------------------------------------------------------------------------------------
 # Export
 
 
-def _coding(d: Definition, rs: ResponseSet, index: int, pack: TextPack | None) -> dict[str, Any]:
+def _coding(d: Definition, item: Item, index: int, pack: TextPack | None) -> dict[str, Any]:
+    """The coding of an item's option ``index``: the code is the option's value (or its LOINC
+    answer code), the ordinal value its keyed weight."""
+    rs = d.response_set(item.response_set)
     option = rs.options[index]
-    coding: dict[str, Any] = {
-        "extension": [{"url": ORDINAL_VALUE_URL, "valueDecimal": _number(option.value)}]
-    }
+    weight = _number(_keyed(d, item, option.value))
+    coding: dict[str, Any] = {"extension": [{"url": ORDINAL_VALUE_URL, "valueDecimal": weight}]}
     if option.loinc:
         coding |= {"system": LOINC_SYSTEM, "code": option.loinc}
     else:
@@ -148,6 +162,12 @@ def _item_text(item: Item, pack: TextPack | None) -> str:
     return pack.items[item.id]
 
 
+def _required(d: Definition, item: Item) -> bool:
+    """Required only where no item may be missing: an item the missing-item rule lets a
+    person leave blank (``max_missing`` > 0, or an optional item) is not forced."""
+    return d.missing.max_missing == 0 and item.id not in d.missing.optional_items
+
+
 def _questionnaire_item(d: Definition, item: Item, pack: TextPack | None) -> dict[str, Any]:
     rs = d.response_set(item.response_set)
     out: dict[str, Any] = {"linkId": item.id}
@@ -157,8 +177,10 @@ def _questionnaire_item(d: Definition, item: Item, pack: TextPack | None) -> dic
         "prefix": f"{item.number}.",
         "text": _item_text(item, pack),
         "type": "choice",
-        "required": item.id not in d.missing.optional_items,
-        "answerOption": [{"valueCoding": _coding(d, rs, i, pack)} for i in range(len(rs.options))],
+        "required": _required(d, item),
+        "answerOption": [
+            {"valueCoding": _coding(d, item, i, pack)} for i in range(len(rs.options))
+        ],
     }
     return out
 
@@ -241,7 +263,7 @@ def questionnaire_response(
         entry: dict[str, Any] = {"linkId": item.id}
         if pack is not None:
             entry["text"] = pack.items[item.id]
-        entry["answer"] = [{"valueCoding": _coding(d, rs, index, pack)}]
+        entry["answer"] = [{"valueCoding": _coding(d, item, index, pack)}]
         items.append(entry)
     if problems:
         raise ScoringError(f"{d.id}: the answers cannot be written as a response", problems)
@@ -416,7 +438,11 @@ def _instrument_for(response: Mapping[str, Any], instrument: str | Instrument | 
     if instrument is not None:
         inst = get_instrument(instrument)
         if named is not None and named.id != inst.id:
-            raise ScoringError(f"the response answers {reference!r} ({named.id}), not {inst.id}")
+            # which one is meant is unclear: a risk answer to either is reported
+            raise ScoringError(
+                f"the response answers {reference!r} ({named.id}), not {inst.id}",
+                risk_items=[*_risk_read(named, response), *_risk_read(inst, response)],
+            )
         return inst
     if named is not None:
         return named
@@ -438,8 +464,9 @@ def _instrument_for(response: Mapping[str, Any], instrument: str | Instrument | 
 
 @dataclass
 class _Reading:
-    answers: dict[str, object]
-    flagged: set[str]  # items with a problem found here (the scorer's message is dropped)
+    answers: dict[str, float | None]  # item id → its one answer (None: not answered)
+    flagged: set[str]  # items with a problem found here: the scorer does not see their answer
+    given: dict[str, list[float]]  # item id → the value of every answer read, for the risk rule
     problems: list[str]
     stated_total: float | None = None
     total_seen: bool = False
@@ -481,8 +508,10 @@ def _match(d: Definition, link_id: str) -> Item | str | None:
 
 
 def _ordinal(coding: Mapping[str, Any]) -> float | None:
-    for ext in coding.get("extension") or ():
-        if isinstance(ext, Mapping) and ext.get("url") in _ORDINAL_URLS:
+    extensions = coding.get("extension")
+    for ext in extensions if isinstance(extensions, list) else ():
+        url = ext.get("url") if isinstance(ext, Mapping) else None
+        if isinstance(url, str) and url in _ORDINAL_URLS:
             for key in ("valueDecimal", "valueInteger"):
                 value = ext.get(key)
                 if _is_number(value):
@@ -491,7 +520,13 @@ def _ordinal(coding: Mapping[str, Any]) -> float | None:
 
 
 def _is_number(value: object) -> TypeGuard[int | float | Decimal]:
-    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+    if isinstance(value, Decimal):
+        return not value.is_snan()  # a signalling NaN cannot even be turned into a float
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _value_keys(answer: Mapping[Any, Any]) -> list[str]:
+    return [k for k in answer if isinstance(k, str) and k.startswith("value")]
 
 
 def _expected_codes(d: Definition, rs: ResponseSet) -> str:
@@ -524,14 +559,24 @@ def _coding_value(
     shown = f"{system}|{code}" if system else repr(code)
     option = _by_code(d, rs, system, code)
     if isinstance(option, ResponseOption):
-        if ordinal is not None and ordinal != option.value:
+        weight = _keyed(d, item, option.value)
+        if ordinal is not None and ordinal != weight:
+            keyed = f" (keyed weight {_fmt(weight)})" if item.reverse else ""
             return None, (
-                f"{_where(item)}: coding {shown} means {_fmt(option.value)}, but its "
+                f"{_where(item)}: coding {shown} means {_fmt(option.value)}{keyed}, but its "
                 f"ordinalValue says {_fmt(ordinal)}"
             )
         return option.value, None
     if option == "foreign" and ordinal is not None:
-        return ordinal, None
+        # the ordinal value is a keyed weight: back to the answer it stands for
+        value = next((v for v in rs.values if _keyed(d, item, v) == ordinal), None)
+        if value is None:
+            weights = ", ".join(_fmt(_keyed(d, item, v)) for v in rs.values)
+            return None, (
+                f"{_where(item)}: coding {shown} has ordinalValue {_fmt(ordinal)}, which is "
+                f"not the ordinal value of any of its answers (expected one of {weights})"
+            )
+        return value, None
     return None, (
         f"{_where(item)}: coding {shown} is not one of its answers "
         f"({_expected_codes(d, rs)}, or a coding with an ordinalValue extension)"
@@ -541,19 +586,26 @@ def _coding_value(
 def _answer_value(
     d: Definition, item: Item, answer: Mapping[str, Any]
 ) -> tuple[float | None, str | None]:
-    kinds = [k for k in answer if k.startswith("value")]
+    kinds = _value_keys(answer)
     if not kinds:
         return None, f"{_where(item)}: the answer has no value"
     kind = kinds[0]
     raw = answer[kind]
-    if kind == "valueCoding" and isinstance(raw, Mapping):
-        return _coding_value(d, item, raw)
-    if kind == "valueInteger" and isinstance(raw, int) and not isinstance(raw, bool):
-        return float(raw), None
-    if kind == "valueDecimal" and _is_number(raw):
-        return float(raw), None
-    if kind in ("valueInteger", "valueDecimal"):
-        return None, f"{_where(item)}: {kind} must be a JSON number, not {raw!r}"
+    if kind == "valueCoding":
+        if isinstance(raw, Mapping):
+            return _coding_value(d, item, raw)
+        return None, f"{_where(item)}: valueCoding must be a JSON object, not {raw!r}"
+    if kind == "valueInteger":
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return float(raw), None
+        return None, (
+            f"{_where(item)}: valueInteger must be an integer (a JSON number without a "
+            f"decimal point), not {raw!r}"
+        )
+    if kind == "valueDecimal":
+        if _is_number(raw):
+            return float(raw), None
+        return None, f"{_where(item)}: valueDecimal must be a JSON number, not {raw!r}"
     return None, (
         f"{_where(item)}: {kind} is not accepted; answer with valueCoding, valueInteger "
         "or valueDecimal"
@@ -568,7 +620,7 @@ def _read_total(reading: _Reading, link_id: str, answers: Sequence[Mapping[str, 
     if len(answers) > 1:
         reading.problems.append(f"linkId {link_id!r}: the total has {len(answers)} answers")
         return
-    values = [v for k, v in answers[0].items() if k.startswith("value")] if answers else []
+    values = [answers[0][k] for k in _value_keys(answers[0])] if answers else []
     if values and _is_number(values[0]):
         reading.stated_total = float(values[0])
     elif values and isinstance(values[0], Mapping) and _is_number(values[0].get("value")):
@@ -580,23 +632,32 @@ def _read_total(reading: _Reading, link_id: str, answers: Sequence[Mapping[str, 
 def _read_item(
     d: Definition, reading: _Reading, item: Item, answers: Sequence[Mapping[str, Any]]
 ) -> None:
-    value: object = None
-    problem: str | None = None
-    if item.id in reading.answers:
-        problem = f"{_where(item)} is answered more than once"
+    """Read every answer an entry gives for ``item``: each valid one is kept for the risk
+    rule, even where the item has a problem (answered twice, several answers)."""
+    if not answers:  # an entry without an answer answers nothing
+        reading.answers.setdefault(item.id, None)
+        return
+    problems: list[str] = []
+    if item.id in reading.given:
+        problems.append(f"{_where(item)} is answered more than once")
     elif len(answers) > 1:
-        problem = f"{_where(item)} has {len(answers)} answers; one is expected"
-    elif answers:
-        value, problem = _answer_value(d, item, answers[0])
-    if problem is not None:
-        reading.problems.append(problem)
+        problems.append(f"{_where(item)} has {len(answers)} answers; one is expected")
+    values = reading.given.setdefault(item.id, [])
+    for answer in answers:
+        value, problem = _answer_value(d, item, answer)
+        if problem is not None:
+            problems.append(problem)
+        elif value is not None:
+            values.append(value)
+    if problems:
+        reading.problems += problems
         reading.flagged.add(item.id)
-        value = _UNMATCHED
-    reading.answers[item.id] = value
+    else:
+        reading.answers[item.id] = values[0]
 
 
 def _read(d: Definition, response: Mapping[str, Any]) -> _Reading:
-    reading = _Reading(answers={}, flagged=set(), problems=[])
+    reading = _Reading(answers={}, flagged=set(), given={}, problems=[])
     for entry in _flatten(response.get("item")):
         link_id = str(entry.get("linkId"))
         answers = _answers(entry)
@@ -626,24 +687,72 @@ def _status_notes(response: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     return [], []
 
 
+def _risk_answers(d: Definition, reading: _Reading) -> list[str]:
+    """The risk items with a valid answer at or above the risk rule's threshold, among
+    *every* answer read (an item answered twice, or with several answers, included)."""
+    found = []
+    for rule in d.risk:
+        allowed = d.allowed_values(rule.item)
+        values = reading.given.get(rule.item, ())
+        if any(v in allowed and v >= rule.at_least for v in values):
+            found.append(rule.item)
+    return found
+
+
+def _risk_union(d: Definition, *found: Iterable[str]) -> tuple[str, ...]:
+    """Risk items found by any reading, once each, in the order of the definition's rules."""
+    union = {item_id for items in found for item_id in items}
+    ordered = [r.item for r in d.risk if r.item in union]
+    return tuple(dict.fromkeys([*ordered, *sorted(union.difference(ordered))]))
+
+
+def _stand_in(d: Definition, item_id: str) -> float:
+    """A valid answer handed to the scorer for an item with a problem found here: the scorer
+    then neither counts the item as missing nor reports it a second time. Nothing computed
+    from it is returned: a response with a problem is refused."""
+    return min(d.allowed_values(item_id))
+
+
 def _score_all(inst: Instrument, reading: _Reading, problems: list[str]) -> Score:
     d = inst.definition
-    answers = {i: reading.answers.get(i) for i in d.item_ids}
-    own = [f"{_where(d.item(i))}:" for i in reading.flagged]
+    flagged = reading.flagged
+    answers = {i: _stand_in(d, i) if i in flagged else reading.answers.get(i) for i in d.item_ids}
+    ours = _risk_answers(d, reading)  # a risk answer is never silent, even when refused
     try:
         result = score(inst, answers)
     except ScoringError as exc:
-        theirs = [p for p in exc.problems if not p.startswith(tuple(own))]
+        theirs = [i for i in exc.risk_items if i not in flagged]  # not from a stand-in
         raise ScoringError(
             f"{d.id}: the response cannot be scored",
-            problems + theirs,
-            risk_items=exc.risk_items,
+            problems + list(exc.problems),
+            risk_items=_risk_union(d, ours, theirs),
         ) from None
-    if problems:  # a risk answer is never silent, even in a response that fails
+    if problems or flagged:  # every flagged item has a problem; stand-ins are never scored
+        theirs = [i for i in result.risk_items if i not in flagged]
         raise ScoringError(
-            f"{d.id}: the response cannot be scored", problems, risk_items=result.risk_items
+            f"{d.id}: the response cannot be scored",
+            problems,
+            risk_items=_risk_union(d, ours, theirs),
         )
     return result
+
+
+def _risk_read(inst: Instrument, response: Mapping[str, Any]) -> tuple[str, ...]:
+    """The risk answers of a response read as answers to ``inst``, whatever else is wrong."""
+    d = inst.definition
+    return _risk_union(d, _risk_answers(d, _read(d, response)))
+
+
+def _risk_despite(response: object, instrument: str | Instrument | None) -> tuple[str, ...]:
+    """The risk answers of a response that is not valid FHIR, read as far as it can be read
+    (nothing when it is not an object, or does not say which instrument it answers)."""
+    if not isinstance(response, Mapping):
+        return ()
+    try:
+        inst = _instrument_for(response, instrument)
+    except ScoringError as exc:  # two instruments named: the risk answers to either
+        return exc.risk_items
+    return _risk_read(inst, response)
 
 
 def score_response(
@@ -658,11 +767,18 @@ def score_response(
     ``valueCoding`` (LOINC answer code, our own code system, or an ``ordinalValue``
     extension), a ``valueInteger`` or a ``valueDecimal``. An item named by the total's LOINC
     code or ``total`` is a *stated* total: the score is computed from the items, and a
-    disagreement is a warning. Raises :class:`ScoringError` naming every problem at once.
+    disagreement is a warning. Raises :class:`ScoringError` naming every problem at once;
+    its ``risk_items`` names every risk item with a valid answer that meets the definition's
+    risk rule (every answer given counts, even where the item itself has a problem), also
+    when the response is not valid FHIR, as long as the instrument is known.
     """
-    _raise_if_invalid(
-        response, "QuestionnaireResponse", "not a valid FHIR R4 QuestionnaireResponse"
-    )
+    invalid = _resource_problems(response, "QuestionnaireResponse")
+    if invalid:
+        raise ScoringError(
+            "not a valid FHIR R4 QuestionnaireResponse",
+            invalid,
+            risk_items=_risk_despite(response, instrument),
+        )
     inst = _instrument_for(response, instrument)
     d = inst.definition
     version = _version_named(response.get("questionnaire"), d)
