@@ -9,6 +9,7 @@ import types
 import commonfactors
 
 PUBLIC = {
+    "ChangeError",
     "CommonFactorsError",
     "Definition",
     "DefinitionError",
@@ -46,6 +47,7 @@ def test_no_other_public_names_leak() -> None:
 def test_importing_the_library_loads_no_web_framework() -> None:
     code = (
         "import sys, commonfactors, commonfactors.goals, commonfactors.fhir, commonfactors.cli\n"
+        "import commonfactors.change\n"
         "commonfactors.score('phq9', [1]*9)\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
         "{'django', 'commonfactors_web', 'flask', 'fastapi', 'starlette', 'ninja'})\n"

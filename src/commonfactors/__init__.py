@@ -6,6 +6,7 @@ Django; the web app and the CLI are thin layers over it.
 """
 
 from commonfactors.errors import (
+    ChangeError,
     CommonFactorsError,
     DefinitionError,
     ScoringError,
@@ -23,6 +24,7 @@ from commonfactors.scoring import Score, score, score_frame
 __version__ = "0.1.0"
 
 __all__ = [
+    "ChangeError",
     "CommonFactorsError",
     "Definition",
     "DefinitionError",

@@ -4,8 +4,9 @@
 
     CommonFactorsError
      ├── DefinitionError          an instrument definition or text pack is invalid
-     └── ScoringError             answers cannot be scored (lists every problem at once)
-          └── UnknownInstrumentError
+     ├── ScoringError             answers cannot be scored (lists every problem at once)
+     │    └── UnknownInstrumentError
+     └── ChangeError              change cannot be computed from the data given
 
 Every error that carries problems lists *all* of them, so a person can fix their input
 in one pass. Nothing is partly scored: when a ``ScoringError`` is raised, no score exists.
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 __all__ = [
+    "ChangeError",
     "CommonFactorsError",
     "DefinitionError",
     "ScoringError",
@@ -76,3 +78,11 @@ class ScoringError(CommonFactorsError, ValueError):
 
 class UnknownInstrumentError(ScoringError, LookupError):
     """No instrument with this id is known to the registry."""
+
+
+class ChangeError(CommonFactorsError, ValueError):
+    """Input that reliable or clinically significant change cannot be computed from.
+
+    ``problems`` names every problem at once (missing columns, bad parameters, clients
+    without both measurements, scores out of range ...); nothing is partly computed.
+    """
