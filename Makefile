@@ -8,7 +8,9 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: demo test lint typecheck pytest bench docs clean
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+	  echo "python3 -m venv failed: installing Debian's python3-venv"; \
+	  apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
@@ -29,7 +31,7 @@ pytest: $(STAMP)
 	$(BIN)/pytest -W error
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_scoring.py
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 # Regenerate docs/instruments/ from the definition files (a test fails when they are stale).
 docs: $(STAMP)
