@@ -209,3 +209,18 @@ def test_contradictory_options_are_refused(tmp_path: Path) -> None:
     fr = runner.invoke(app, ["instruments", "export-fhir", "phq9", "--language", "fr"])
     assert fr.exit_code == 2
     assert "no text in 'fr'" in fr.stderr
+
+
+def test_synth_writes_a_reproducible_registry(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["synth", "--episodes", "300", "--seed", "5", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    episodes = pl.read_parquet(tmp_path / "episodes.parquet")
+    sessions = pl.read_parquet(tmp_path / "sessions.parquet")
+    assert episodes.height == 300
+    assert {"episode_id", "client_id", "therapist_id", "true_outcome"} <= set(episodes.columns)
+    assert {"episode_id", "session", "attended", "phq9_total"} <= set(sessions.columns)
+    again = tmp_path / "again"
+    runner.invoke(app, ["synth", "--episodes", "300", "--seed", "5", "--out", str(again)])
+    assert pl.read_parquet(again / "sessions.parquet").equals(sessions)

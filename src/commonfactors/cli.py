@@ -377,6 +377,29 @@ def _score_fhir(path: Path, instrument_id: str | None, as_json: bool) -> None:
     _print_score(result.score, _registry().get(result.instrument), as_json)
 
 
+# ------------------------------------------------------------------------------ synth
+
+
+@app.command("synth")
+def synth_command(
+    episodes: Annotated[int, typer.Option("--episodes", help="Episodes of care to generate.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the Parquet tables.")],
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 0,
+) -> None:
+    """Generate a synthetic registry (practices, therapists, clients, episodes, sessions)."""
+    from commonfactors.synth import generate, write_registry
+
+    with _errors(), err.status(f"generating {episodes:,} synthetic episodes (seed {seed})"):
+        registry = generate(episodes, seed=seed)
+        written = write_registry(registry, out_dir)
+    sessions = registry.sessions.height
+    err.print(
+        f"wrote {len(written)} files to {out_dir}: {episodes:,} episodes, {sessions:,} sessions "
+        "(synthetic data: parameters and seed in synth.json)",
+        highlight=False,
+    )
+
+
 # ------------------------------------------------------------------------------ demo
 
 
