@@ -292,14 +292,15 @@ def _aggregate(d: Definition, plan: _Plan, ids: Sequence[str], kind: str) -> pl.
         return pl.mean_horizontal(keyed_all)
     total = pl.sum_horizontal(keyed_req)
     if d.missing.max_missing and not all(i in plan.complete for i in required):
-        # prorate to all required items: sum × n / answered (× 1 when none is missing)
+        # prorate to all required items: sum × n / answered (× 1 when none is missing);
+        # nothing answered gives no score (not 0/0)
         n_missing = pl.sum_horizontal([plan.missing(i) for i in required if i not in plan.complete])
-        total = total * len(required) / (len(required) - n_missing)
+        total = (total * len(required) / (len(required) - n_missing)).fill_nan(None)
         if d.missing.rounding == "nearest":  # half up, as on a paper form
             total = (total + 0.5).floor()
     if extra:
         total = total + pl.sum_horizontal([_keyed(d, plan, i) for i in extra])
-    return total.cast(pl.Float64).fill_nan(None)  # nothing answered: no score, not 0/0
+    return total
 
 
 def _required(d: Definition) -> list[str]:
