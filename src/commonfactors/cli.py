@@ -377,6 +377,68 @@ def _score_fhir(path: Path, instrument_id: str | None, as_json: bool) -> None:
     _print_score(result.score, _registry().get(result.instrument), as_json)
 
 
+# ------------------------------------------------------------------------------ analyze
+
+_STAGES = ("checking", "scoring", "change", "signals", "summary")
+
+
+@app.command("analyze")
+def analyze_command(
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet, one row per episode and session.")],
+    instrument: Annotated[str, typer.Option(help="The outcome instrument.")] = "phq9",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write per-episode results (.parquet or .csv).")
+    ] = None,
+    episode: Annotated[str, typer.Option(help="Episode id column.")] = "episode_id",
+    session: Annotated[str, typer.Option(help="Session number column.")] = "session",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Change, outcomes and signals of every episode in a registry, with a summary."""
+    from commonfactors.analysis import analyze, read_table
+
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err, transient=True,
+    )  # fmt: skip
+    with _errors(), progress:
+        task = progress.add_task("reading", total=len(_STAGES) + 1)
+        frame = read_table(data)
+
+        def on_stage(name: str) -> None:
+            progress.update(task, description=name, advance=1)
+
+        result = analyze(
+            frame, instrument=_registry().get(instrument), episode=episode, session=session,
+            on_stage=on_stage,
+        )  # fmt: skip
+        progress.update(task, completed=len(_STAGES) + 1)
+        if out_file is not None:
+            _write_table(result.episodes, out_file)
+    if as_json:
+        payload = {"instrument": result.instrument, "episodes": result.episodes.height,
+                   "summary": result.summary.to_dicts()}  # fmt: skip
+        print(json.dumps(payload, ensure_ascii=False))
+        return
+    table = Table(title=f"{result.instrument}: {result.episodes.height:,} episodes")
+    for col in ("measure", "count", "n", "rate", "95 % interval", "among"):
+        table.add_column(col)
+    for r in result.summary.iter_rows(named=True):
+        rate = "—" if r["n"] == 0 else f"{r['rate']:.1%}"
+        ci = "—" if r["n"] == 0 else f"{r['ci_low']:.1%} – {r['ci_high']:.1%}"
+        table.add_row(r["measure"], f"{r['count']:,}", f"{r['n']:,}", rate, ci, r["among"])
+    out.print(table)
+    if out_file is not None:
+        err.print(f"wrote {result.episodes.height:,} episode rows to {out_file}")
+
+
+def _write_table(frame: pl.DataFrame, path: Path) -> None:
+    if path.suffix.lower() in (".parquet", ".pq"):
+        frame.write_parquet(path)
+        return
+    flat = frame.with_columns(pl.col(pl.List(pl.String)).list.join(";"))
+    flat.with_columns(pl.col(pl.Enum, pl.Categorical).cast(pl.String)).write_csv(path)
+
+
 # ------------------------------------------------------------------------------ synth
 
 
