@@ -103,7 +103,8 @@ def main() -> None:
         f"{per_second / base_rate:.0f}× the pandas baseline"
     )
     ours = result.episodes.filter(pl.col("episode_id") <= args.baseline_episodes).sort("episode_id")
-    same = ours.get_column("category").cast(pl.String).to_list() == baseline["category"].tolist()
+    theirs = [None if pd.isna(c) else c for c in baseline["category"].tolist()]
+    same = ours.get_column("category").cast(pl.String).to_list() == theirs
     print(f"categories agree with the baseline on its {args.baseline_episodes:,} episodes: {same}")
     print(result.summary.select("measure", "count", "n", "rate", "ci_low", "ci_high"))
 
