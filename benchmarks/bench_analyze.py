@@ -11,45 +11,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import threading
-import time
-from collections.abc import Callable
-from typing import Any
 
 import pandas as pd
 import polars as pl
 
 from commonfactors.analysis import analyze
 from commonfactors.synth import generate
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def measured(fn: Callable[[], Any]) -> tuple[Any, float, int]:
-    """Run ``fn``; return its result, wall time and the process's peak RSS while it ran."""
-    peak = rss_bytes()
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, rss_bytes())
-            time.sleep(0.005)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    start = time.perf_counter()
-    result = fn()
-    elapsed = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    return result, elapsed, max(peak, rss_bytes())
+from measure import measured, rss_bytes
 
 
 def pandas_baseline(sessions: pd.DataFrame) -> pd.DataFrame:

@@ -20,8 +20,6 @@ import argparse
 import math
 import os
 import statistics
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +28,7 @@ import pandas as pd
 import polars as pl
 
 import commonfactors as cf
+from measure import measured
 
 ITEMS = [f"phq9_{k}" for k in range(1, 10)]
 
@@ -111,33 +110,10 @@ def pandas_rowwise(frame: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------------------ measuring
 
 
-def rss_bytes() -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
 def peak_rss_during(fn: Callable[[], Any]) -> tuple[float, int]:
     """Run ``fn``; return its wall time and the process's peak RSS while it ran."""
-    peak = rss_bytes()
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, rss_bytes())
-            time.sleep(0.002)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    start = time.perf_counter()
-    fn()
-    elapsed = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    return elapsed, max(peak, rss_bytes())
+    _, seconds, peak = measured(fn)
+    return seconds, peak
 
 
 def best_of(repeats: int, fn: Callable[[], Any]) -> tuple[float, float, int]:

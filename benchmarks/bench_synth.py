@@ -17,9 +17,6 @@ import argparse
 import math
 import os
 import tempfile
-import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,37 +27,9 @@ import commonfactors as cf
 from commonfactors.synth import SynthParams, generate, write_registry
 from commonfactors.synth.items import GAD7_GRM, PHQ9_GRM, ItemModel
 from commonfactors.synth.people import Cast, draw_cast
+from measure import measured, rss_bytes
 
 # ------------------------------------------------------------------------------ measuring
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def measured(fn: Callable[[], Any]) -> tuple[Any, float, int]:
-    """Run ``fn``; return its result, wall time and the process's peak RSS while it ran."""
-    peak = rss_bytes()
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, rss_bytes())
-            time.sleep(0.005)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    start = time.perf_counter()
-    result = fn()
-    elapsed = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    return result, elapsed, max(peak, rss_bytes())
 
 
 # ------------------------------------------------------------------------------ baseline
