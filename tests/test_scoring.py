@@ -365,3 +365,16 @@ def test_a_composite_with_a_missing_term_is_refused_not_shrunk() -> None:
     answers[5] = answers[6] = None
     with pytest.raises(cf.ScoringError, match="leave the score undefined"):
         cf.score(d, answers)
+
+
+def test_an_integer_column_with_gaps_and_a_bad_value_is_still_checked_row_by_row() -> None:
+    frame = pl.DataFrame({f"phq9_{k}": [1, 2, None] for k in range(1, 10)}).with_columns(
+        phq9_3=pl.Series([1, 7, 2])
+    )
+    scored = cf.score_frame("phq9", frame, errors="report")
+    assert scored.get_column("total").to_list() == [9.0, None, None]
+    assert scored.get_column("error").to_list() == [
+        None,
+        "item 3 (phq9_3): 7 is not an allowed value (expected one of 0, 1, 2, 3)",
+        "8 of 9 items missing (items 1, 2, 4, 5, 6, 7, 8, 9), but at most 2 may be missing",
+    ]

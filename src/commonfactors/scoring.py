@@ -470,17 +470,17 @@ def score_frame(
 
 
 def _optimistic_plan(d: Definition, frame: pl.DataFrame) -> _Plan | None:
-    """A plan that assumes every item column valid and complete, when the cheap facts allow
-    it (integer columns without nulls, integer options): the range check then runs inside
-    the scoring pass itself (see :func:`_evaluate`) instead of in a pass of its own."""
+    """A plan that assumes every present value allowed, when the cheap facts allow it
+    (integer columns, integer options; null counts are known without a pass): the range
+    check then runs inside the scoring pass itself (see :func:`_evaluate`) instead of in a
+    pass of its own."""
     for item_id in d.item_ids:
         column = frame.get_column(item_id)
-        if not column.dtype.is_integer() or column.null_count():
-            return None
-        if not _contiguous(d.allowed_values(item_id)):
+        if not column.dtype.is_integer() or not _contiguous(d.allowed_values(item_id)):
             return None
     checked = {i: _checked_value(frame.schema[i], pl.col(i)) for i in d.item_ids}
-    return _Plan(d, checked, frozenset(d.item_ids), {}, {})
+    complete = frozenset(i for i in d.item_ids if not frame.get_column(i).null_count())
+    return _Plan(d, checked, complete, {}, {})
 
 
 def _in_range(d: Definition) -> pl.Expr:
