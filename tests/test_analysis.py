@@ -124,3 +124,53 @@ def test_cli_analyze_json_and_out(tmp_path: Path) -> None:
     missing = CliRunner().invoke(app, ["analyze", str(tmp_path / "nope.csv")])
     assert missing.exit_code == 2
     assert "no such file" in " ".join(missing.stderr.split())
+
+
+def test_signals_use_the_synthetic_default_and_say_so() -> None:
+    # episode 2 worsens from 8 to 15 by session 2: above every expected band → red
+    result = analyze(_registry())
+    rows = {r["episode_id"]: r for r in result.episodes.iter_rows(named=True)}
+    assert rows[2]["signal_worst"] == "red"
+    assert rows[2]["first_signal_session"] == 2
+    assert rows[1]["signal_worst"] == "on_track"  # 18 → 12 → 9 is better than expected
+    assert result.reference is not None and result.reference.startswith("SYNTHETIC")
+
+
+def test_alliance_ruptures_by_the_within_client_rule() -> None:
+    # ten clients with a steady alliance give the pooled within-client SD; client 11 drops
+    # from about 4.5 to 2.0 at session 4 (far more than 2 SDs) and recovers at session 5
+    rows = []
+    for e in range(1, 11):
+        rows += [(e, s, 10, 4.0 + 0.1 * ((e + s) % 3)) for s in range(1, 6)]
+    rows += [
+        (11, 1, 10, 4.5),
+        (11, 2, 10, 4.6),
+        (11, 3, 10, 4.4),
+        (11, 4, 10, 2.0),
+        (11, 5, 10, 4.6),
+    ]
+    data = pl.DataFrame(
+        rows, schema=["episode_id", "session", "phq9_total", "alliance"], orient="row"
+    )
+    episodes = analyze(data).episodes
+    ruptured = episodes.filter(pl.col("alliance_ruptures") > 0)
+    assert ruptured.get_column("episode_id").to_list() == [11]
+    assert ruptured.row(0, named=True)["first_rupture_session"] == 4
+    assert ruptured.row(0, named=True)["rupture_unrepaired"] is False
+
+
+def test_cli_fit_etr_then_analyze_with_that_model(tmp_path: Path) -> None:
+    from commonfactors.synth import generate
+
+    registry = generate(400, seed=11)
+    src = tmp_path / "sessions.parquet"
+    registry.sessions.write_parquet(src)
+    model = tmp_path / "etr.json"
+    fitted = CliRunner().invoke(app, ["fit-etr", str(src), "--out", str(model)])
+    assert fitted.exit_code == 0, fitted.output
+    assert json.loads(model.read_text())["instrument"] == "phq9"
+    result = CliRunner().invoke(app, ["analyze", str(src), "--model", str(model), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["signals_reference"].startswith("sessions.parquet")
+    assert any(r["measure"] == "at risk (red) at any session" for r in summary["summary"])

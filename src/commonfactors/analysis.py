@@ -25,6 +25,15 @@ from commonfactors.errors import CommonFactorsError
 from commonfactors.instruments.registry import Instrument, get_instrument
 from commonfactors.instruments.schema import Z_975, Definition
 from commonfactors.scoring import score_frame
+from commonfactors.trajectories import (
+    DEFAULT_MODELS,
+    alliance_frame,
+    alliance_rule,
+    default_model,
+    pooled_within_sd,
+    signal_frame,
+    signal_summary,
+)
 
 __all__ = ["Analysis", "analyze", "read_table", "wilson_interval"]
 
@@ -61,6 +70,7 @@ class Analysis:
     instrument: str
     episodes: pl.DataFrame
     summary: pl.DataFrame
+    reference: str | None = None  # the label of the model behind the signals
 
 
 def read_table(path: str | Path) -> pl.DataFrame:
@@ -183,6 +193,17 @@ def _summary(episodes: pl.DataFrame, d: Definition, has_nhstt: bool) -> pl.DataF
             f"episodes that were cases at the first {d.short_name}",
         ),
     ]
+    if "signal_worst" in episodes.columns:
+        judged = "episodes with a signal judged (two scores)"
+        worst = pl.col("signal_worst")
+        specs += [
+            ("not on track (yellow or red) at any session", worst.is_in(["yellow", "red"]), judged),
+            ("at risk (red) at any session", worst == "red", judged),
+        ]
+    if "alliance_ruptures" in episodes.columns:
+        specs.append(
+            ("alliance rupture", pl.col("alliance_ruptures") > 0, "episodes with alliance scores")
+        )
     if has_nhstt:
         counted = "NHS TT: finished episodes with >= 2 attended sessions"
         specs += [
@@ -225,6 +246,8 @@ def analyze(
     score: str | None = None,
     attended: str = "attended",
     finished: str = "finished",
+    alliance: str = "alliance",
+    model: Any = None,
     on_stage: StageCallback | None = None,
 ) -> Analysis:
     """Analyse a registry in long format (Polars or pandas; one row per episode and session).
@@ -232,7 +255,10 @@ def analyze(
     The score of ``instrument`` is read from ``score`` (default ``<id>_total``, ``total`` or
     ``score``) or scored from its item columns. Optional columns: ``attended`` (rows not
     attended are no administration), ``finished`` (per episode; needed for NHS Talking
-    Therapies outcomes, which are added when the data hold PHQ-9 and GAD-7). Raises
+    Therapies outcomes, which are added when the data hold PHQ-9 and GAD-7) and
+    ``alliance`` (session alliance scores: ruptures by the within-client rule). Signals use
+    ``model`` (an expected-treatment-response model; default: the shipped model of the
+    instrument, fitted on synthetic data and labelled so in ``Analysis.reference``). Raises
     :class:`AnalysisError` naming every problem with its rows; nothing is partly analysed.
     """
     d = get_instrument(instrument).definition
@@ -262,9 +288,67 @@ def analyze(
     if has_nhstt:
         episodes = _with_nhstt(d, frame, episodes, episode, session, attended)
         has_nhstt = "nhstt_counted" in episodes.columns
+    _stage(on_stage, "signals")
+    if model is None and d.id in DEFAULT_MODELS:
+        model = default_model(d.id)
+    if model is not None:
+        episodes = _with_signals(frame, totals, episodes, episode, session, model)
+    if alliance in frame.columns:
+        episodes = _with_ruptures(frame, episodes, episode, session, alliance, attended)
     _stage(on_stage, "summary")
     summary = _summary(episodes, d, has_nhstt)
-    return Analysis(d.id, episodes, summary)
+    return Analysis(d.id, episodes, summary, None if model is None else model.label)
+
+
+def _with_signals(
+    frame: pl.DataFrame,
+    totals: pl.DataFrame,
+    episodes: pl.DataFrame,
+    episode: str,
+    session: str,
+    model: Any,
+) -> pl.DataFrame:
+    """First not-on-track signal of each episode, from the expected treatment response."""
+    scores = frame.select(_ROW, episode, pl.col(session).cast(pl.Int64)).join(totals, on=_ROW)
+    judged = signal_frame(scores.drop(_ROW), model, episode=episode, session=session, score="total")
+    summary = signal_summary(judged, episode=episode, session=session).select(
+        episode,
+        pl.col("status").alias("signal_last"),
+        pl.col("worst_status").alias("signal_worst"),
+        pl.col("first_alert_session").alias("first_signal_session"),
+        pl.col("first_red_session"),
+    )
+    return episodes.join(summary, on=episode, how="left")
+
+
+def _with_ruptures(
+    frame: pl.DataFrame,
+    episodes: pl.DataFrame,
+    episode: str,
+    session: str,
+    alliance: str,
+    attended: str,
+) -> pl.DataFrame:
+    """Alliance ruptures of each episode by the within-client rule, with the pooled
+    within-client SD estimated from this registry."""
+    present = pl.col(attended) if attended in frame.columns else pl.lit(True)
+    rated = frame.filter(present & pl.col(alliance).is_not_null()).select(
+        episode, pl.col(session).cast(pl.Int64), alliance
+    )
+    if rated.height == 0:
+        return episodes
+    sd = pooled_within_sd(rated, episode=episode, session=session, score=alliance)
+    rule = alliance_rule(within_sd=sd, within_sd_source="pooled within-client SD of this registry")
+    judged = alliance_frame(rated, rule, episode=episode, session=session, score=alliance)
+    per = judged.group_by(episode).agg(
+        (pl.col("alliance_status") == "rupture").sum().alias("alliance_ruptures"),
+        pl.col(session)
+        .filter(pl.col("alliance_status") == "rupture")
+        .min()
+        .alias("first_rupture_session"),
+        (pl.col("alliance_status").last() == "unrepaired").alias("rupture_unrepaired"),
+    )
+    return episodes.join(per, on=episode, how="left")
 
 
 def _with_nhstt(

@@ -391,10 +391,15 @@ def analyze_command(
     ] = None,
     episode: Annotated[str, typer.Option(help="Episode id column.")] = "episode_id",
     session: Annotated[str, typer.Option(help="Session number column.")] = "session",
+    model_file: Annotated[
+        Path | None,
+        typer.Option("--model", help="An expected-treatment-response model from fit-etr."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Change, outcomes and signals of every episode in a registry, with a summary."""
     from commonfactors.analysis import analyze, read_table
+    from commonfactors.trajectories import load_model
 
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -402,6 +407,7 @@ def analyze_command(
     )  # fmt: skip
     with _errors(), progress:
         task = progress.add_task("reading", total=len(_STAGES) + 1)
+        model = None if model_file is None else load_model(model_file)
         frame = read_table(data)
 
         def on_stage(name: str) -> None:
@@ -409,13 +415,14 @@ def analyze_command(
 
         result = analyze(
             frame, instrument=_registry().get(instrument), episode=episode, session=session,
-            on_stage=on_stage,
+            model=model, on_stage=on_stage,
         )  # fmt: skip
         progress.update(task, completed=len(_STAGES) + 1)
         if out_file is not None:
             _write_table(result.episodes, out_file)
     if as_json:
         payload = {"instrument": result.instrument, "episodes": result.episodes.height,
+                   "signals_reference": result.reference,
                    "summary": result.summary.to_dicts()}  # fmt: skip
         print(json.dumps(payload, ensure_ascii=False))
         return
@@ -427,6 +434,8 @@ def analyze_command(
         ci = "—" if r["n"] == 0 else f"{r['ci_low']:.1%} – {r['ci_high']:.1%}"
         table.add_row(r["measure"], f"{r['count']:,}", f"{r['n']:,}", rate, ci, r["among"])
     out.print(table)
+    if result.reference:
+        out.print(f"Signals judged against: {result.reference}", highlight=False)
     if out_file is not None:
         err.print(f"wrote {result.episodes.height:,} episode rows to {out_file}")
 
@@ -437,6 +446,32 @@ def _write_table(frame: pl.DataFrame, path: Path) -> None:
         return
     flat = frame.with_columns(pl.col(pl.List(pl.String)).list.join(";"))
     flat.with_columns(pl.col(pl.Enum, pl.Categorical).cast(pl.String)).write_csv(path)
+
+
+@app.command("fit-etr")
+def fit_etr_command(
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet, one row per episode and session.")],
+    out_file: Annotated[Path, typer.Option("--out", help="The model file to write (JSON).")],
+    instrument: Annotated[str, typer.Option(help="The outcome instrument.")] = "phq9",
+    episode: Annotated[str, typer.Option(help="Episode id column.")] = "episode_id",
+    session: Annotated[str, typer.Option(help="Session number column.")] = "session",
+    score: Annotated[
+        str | None, typer.Option(help="Score column (default <instrument>_total).")
+    ] = None,
+) -> None:
+    """Fit an expected-treatment-response model on a practice's own episodes."""
+    from commonfactors.analysis import read_table
+    from commonfactors.trajectories import ExpectedTreatmentResponse
+
+    with _errors():
+        frame = read_table(data)
+        column = score or f"{instrument}_total"
+        with err.status(f"fitting the expected treatment response of {instrument}"):
+            model = ExpectedTreatmentResponse(instrument).fit(
+                frame, episode=episode, session=session, score=column, reference=data.name
+            )
+        model.save(out_file)
+    err.print(f"wrote {out_file}: {model.label}", highlight=False)
 
 
 # ------------------------------------------------------------------------------ synth

@@ -6,7 +6,10 @@
      ├── DefinitionError          an instrument definition or text pack is invalid
      ├── ScoringError             answers cannot be scored (lists every problem at once)
      │    └── UnknownInstrumentError
-     └── ChangeError              change cannot be computed from the data given
+     ├── ChangeError              change cannot be computed from the data given
+     ├── TrajectoryError          (commonfactors.trajectories) a model cannot be fitted or used
+     │    └── ModelNotFittedError also scikit-learn's NotFittedError
+     └── AnalysisError            (commonfactors.analysis) a registry cannot be analysed
 
 Every error that carries problems lists *all* of them, so a person can fix their input
 in one pass. Nothing is partly scored: when a ``ScoringError`` is raised, no score exists.

@@ -1,0 +1,153 @@
+"""Dropout risk: early-session features, the calibrated model, its JSON file, and its
+discrimination and calibration on held-out synthetic data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from commonfactors.synth import generate
+from commonfactors.trajectories import (
+    DROPOUT_FEATURES,
+    EARLY_FEATURES,
+    DropoutModel,
+    ModelNotFittedError,
+    TrajectoryError,
+    default_dropout_model,
+    dropout_features,
+    dropout_report,
+)
+from commonfactors.trajectories.dropout import age_years
+
+
+@pytest.fixture(scope="module")
+def train() -> pl.DataFrame:
+    reg = generate(6000, seed=21)
+    return dropout_features(reg.sessions, reg.episodes)
+
+
+@pytest.fixture(scope="module")
+def test_set() -> pl.DataFrame:
+    reg = generate(6000, seed=22)
+    return dropout_features(reg.sessions, reg.episodes)
+
+
+@pytest.fixture(scope="module")
+def model(train: pl.DataFrame) -> DropoutModel:
+    return DropoutModel().fit(train, train["dropout"], reference="test registry", synthetic=True)
+
+
+def test_features_are_taken_at_the_second_attended_session() -> None:
+    sessions = pl.DataFrame(
+        {
+            "episode_id": [1, 1, 1, 1, 2, 3, 3],
+            "session": [1, 2, 3, 4, 1, 1, 2],
+            "attended": [True, False, True, True, True, True, True],
+            "phq9_total": [20, None, 17, 12, 15, 10, 14],
+            "alliance": [3.0, None, 4.0, 5.0, 4.0, 4.5, 3.5],
+        }
+    )
+    episodes = pl.DataFrame(
+        {
+            "episode_id": [1, 2, 3],
+            "expectancy": [6.0, 7.0, 8.0],
+            "dropout": [False, True, True],
+            "age_band": ["18-24", "65+", "?"],
+        }
+    )
+    out = dropout_features(sessions, episodes)
+    assert out["episode_id"].to_list() == [1, 3]  # episode 2 never reached session 2
+    row = out.row(0, named=True)
+    assert row["intake_severity"] == 20 and row["early_change"] == -3
+    assert row["alliance"] == 3.5 and row["attendance"] == pytest.approx(2 / 3)
+    assert row["expectancy"] == 6.0 and row["age"] == 21.0 and row["dropout"] is False
+    assert out["age"].to_list() == [21.0, None]
+    assert set(DROPOUT_FEATURES) <= set(out.columns)
+    first = dropout_features(sessions, episodes, after=1)
+    assert "early_change" not in first.columns and first.height == 3
+
+
+def test_age_bands_become_years() -> None:
+    bands = pl.Series(["18-24", "25–34", "65+", "unknown", None])
+    assert pl.select(age_years(pl.lit(bands))).to_series().to_list() == [
+        21.0,
+        29.5,
+        70.0,
+        None,
+        None,
+    ]
+
+
+def test_fit_returns_self_and_learns_coefficients(train: pl.DataFrame) -> None:
+    m = DropoutModel(EARLY_FEATURES, C=0.5)
+    assert m.fit(train, train["dropout"]) is m
+    assert m.coef_.shape == (len(EARLY_FEATURES),) and isinstance(m.intercept_, float)
+    assert 0.15 < m.event_rate_ < 0.35
+    odds = m.odds_ratios()
+    assert (
+        odds["alliance"] < 1 < odds["early_change"]
+    )  # weaker alliance, getting worse: more dropout
+
+
+def test_an_unfitted_model_raises(train: pl.DataFrame) -> None:
+    with pytest.raises(ModelNotFittedError):
+        DropoutModel().predict_risk(train)
+    with pytest.raises(TrajectoryError, match="cv must be"):
+        DropoutModel(cv=1).fit(train, train["dropout"])
+    with pytest.raises(TrajectoryError, match="lacks feature"):
+        DropoutModel(("nope",)).fit(train, train["dropout"])
+
+
+def test_predictions_are_scikit_learns_calibrated_probabilities(
+    model: DropoutModel, train: pl.DataFrame
+) -> None:
+    x = train.select(pl.col(f).cast(pl.Float64) for f in DROPOUT_FEATURES).to_numpy()
+    x = np.where(np.isnan(x), np.nanmean(x, axis=0), x)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
+    reference = CalibratedClassifierCV(pipe, method="sigmoid", cv=5, ensemble=False).fit(
+        x, train["dropout"].to_numpy()
+    )
+    np.testing.assert_allclose(
+        model.predict_risk(train), reference.predict_proba(x)[:, 1], rtol=1e-9
+    )
+
+
+def test_json_round_trip_gives_identical_predictions(
+    model: DropoutModel, test_set: pl.DataFrame
+) -> None:
+    again = DropoutModel.from_json(model.to_json())
+    assert np.array_equal(again.predict_risk(test_set), model.predict_risk(test_set))
+    assert again.label == model.label and "SYNTHETIC" in again.label
+    doc = json.loads(model.to_json())
+    assert doc["kind"] == "dropout_calibrated_logistic" and set(doc["features"]) == set(
+        DROPOUT_FEATURES
+    )
+
+
+def test_it_discriminates_and_is_calibrated_on_held_out_data(
+    model: DropoutModel, test_set: pl.DataFrame
+) -> None:
+    report = dropout_report(model, test_set, test_set["dropout"])
+    assert report.auc > 0.6 and report.auc_low < report.auc < report.auc_high
+    assert report.brier < report.brier_null
+    assert abs(report.calibration_intercept) < 0.25 and 0.7 < report.calibration_slope < 1.3
+    assert all(abs(p - o) < 0.06 for _, p, o in report.reliability)
+    groups = {(g.variable, g.group): g for g in report.groups}
+    assert ("gender", "female") in groups and ("age_band", "65+") in groups
+    assert all(g.auc is None or g.auc > 0.55 for g in report.groups if g.n > 300)
+    assert "| AUC (95% CI) |" in report.to_markdown()
+
+
+def test_the_shipped_model_is_labelled_synthetic(test_set: pl.DataFrame) -> None:
+    m = default_dropout_model()
+    assert m.label.startswith("SYNTHETIC reference data, not real clients")
+    risk = m.predict_risk(test_set)
+    assert risk.shape == (test_set.height,) and risk.min() > 0 and risk.max() < 1
+    assert "dropout_risk" in m.predict_frame(test_set).columns
