@@ -378,3 +378,25 @@ def test_an_integer_column_with_gaps_and_a_bad_value_is_still_checked_row_by_row
         "item 3 (phq9_3): 7 is not an allowed value (expected one of 0, 1, 2, 3)",
         "8 of 9 items missing (items 1, 2, 4, 5, 6, 7, 8, 9), but at most 2 may be missing",
     ]
+
+
+def test_several_risk_items_are_listed_in_item_order() -> None:
+    risk = [
+        {"item": f"pcl5_{n}", "at_least": 3, "reason": "test", "source": "test"} for n in (2, 9, 16)
+    ]
+    d = _custom(risk=risk, missing={"max_missing": 1, "prorate": True, "source": "test"})
+    rows = [[0] * 20 for _ in range(4)]
+    rows[1][15] = 4  # item 16 only
+    rows[2][1] = rows[2][15] = 3  # items 2 and 16
+    rows[3][1] = rows[3][8] = rows[3][15] = 4  # all three
+    frame = pl.DataFrame(rows, schema=d.item_ids, orient="row").with_columns(
+        pcl5_9=pl.Series([None, 0, 0, 4])
+    )
+    scored = cf.score_frame(d, frame)
+    assert scored.get_column("risk_items").to_list() == [
+        [],
+        ["pcl5_16"],
+        ["pcl5_2", "pcl5_16"],
+        ["pcl5_2", "pcl5_9", "pcl5_16"],
+    ]
+    assert scored.get_column("risk_unanswered").to_list() == [["pcl5_9"], [], [], []]

@@ -295,7 +295,8 @@ def _aggregate(d: Definition, plan: _Plan, ids: Sequence[str], kind: str) -> pl.
         # prorate to all required items: sum × n / answered (× 1 when none is missing);
         # nothing answered gives no score (not 0/0)
         n_missing = pl.sum_horizontal([plan.missing(i) for i in required if i not in plan.complete])
-        total = (total * len(required) / (len(required) - n_missing)).fill_nan(None)
+        answered = pl.when(n_missing < len(required)).then(len(required) - n_missing)
+        total = total * len(required) / answered
         if d.missing.rounding == "nearest":  # half up, as on a paper form
             total = (total + 0.5).floor()
     if extra:
@@ -357,14 +358,26 @@ _NO_ITEMS = pl.lit([], dtype=pl.List(pl.String))
 
 
 def _item_list(flags: list[tuple[str, pl.Expr]]) -> pl.Expr:
-    """A list column of the item ids whose flag is true, in item order."""
+    """A list column of the item ids whose flag is true, in item order.
+
+    The flags are read as the bits of an index into every possible list (2ⁿ of them for n
+    flags), so the column is one gather rather than n list concatenations."""
     if not flags:
         return _NO_ITEMS
-    lists = [
-        pl.when(flag.fill_null(False)).then(pl.lit([item_id])).otherwise(_NO_ITEMS)
-        for item_id, flag in flags
+    if len(flags) > 6:  # 64 subsets at most; beyond that, concatenate
+        lists = [
+            pl.when(flag.fill_null(False)).then(pl.lit([item_id])).otherwise(_NO_ITEMS)
+            for item_id, flag in flags
+        ]
+        return pl.concat_list(lists)
+    subsets = [
+        [item_id for bit, (item_id, _) in enumerate(flags) if code >> bit & 1]
+        for code in range(2 ** len(flags))
     ]
-    return lists[0] if len(lists) == 1 else pl.concat_list(lists)
+    code = pl.sum_horizontal(
+        [flag.fill_null(False).cast(pl.UInt32) * (1 << bit) for bit, (_, flag) in enumerate(flags)]
+    )
+    return pl.lit(pl.Series(subsets, dtype=pl.List(pl.String))).gather(code)
 
 
 def _risk_expr(d: Definition, plan: _Plan) -> pl.Expr:
