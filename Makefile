@@ -27,7 +27,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src/commonfactors
 
-pytest: $(STAMP)
+# Browser tests drive Debian's chromium (Playwright never downloads a browser here).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@echo "installing Debian's chromium for the browser tests"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+pytest: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest -W error
 
 bench: $(STAMP)
