@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
@@ -71,7 +72,7 @@ QUANTILES = (0.10, 0.20, 0.25, 0.50, 0.75, 0.80, 0.90)
 DEFAULT_MODELS = {"phq9": "etr_phq9_synthetic.json", "gad7": "etr_gad7_synthetic.json"}
 
 
-class _ETR(BaseEstimator):  # type: ignore[misc]
+class _ETR(BaseEstimator, ABC):  # type: ignore[misc]
     """What both ETR estimators share: the instrument, the bands, prediction and JSON."""
 
     kind: ClassVar[str]
@@ -176,9 +177,9 @@ class _ETR(BaseEstimator):  # type: ignore[misc]
     def _feature_columns(self) -> tuple[str, ...]:
         return ()
 
+    @abstractmethod
     def _bands(self, frame: pl.DataFrame) -> pl.DataFrame:
         """``frame`` (from :func:`with_intake`) with the band columns added."""
-        raise NotImplementedError
 
     def _finish(
         self, frame: pl.DataFrame, bands: Floats, judged: npt.NDArray[np.bool_]
@@ -245,14 +246,17 @@ class _ETR(BaseEstimator):  # type: ignore[misc]
         """A fitted model from a file written by :meth:`save`."""
         return cls.from_json(Path(path).read_text(encoding="utf-8"))
 
+    @abstractmethod
     def _json_params(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The constructor parameters a file must carry."""
 
+    @abstractmethod
     def _json_fitted(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The learned attributes, as plain JSON values."""
 
+    @abstractmethod
     def _load_fitted(self, fitted: Mapping[str, Any]) -> None:
-        raise NotImplementedError
+        """Set the learned attributes from :meth:`_json_fitted` values."""
 
 
 def _reference(canon: pl.DataFrame, reference: str | Reference, synthetic: bool) -> Reference:
