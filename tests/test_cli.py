@@ -176,7 +176,7 @@ def test_score_without_answers_says_what_is_needed(args: list[str]) -> None:
 
 
 def test_demo_scores_every_instrument() -> None:
-    result = runner.invoke(app, ["demo"], env={"COLUMNS": "200"})
+    result = runner.invoke(app, ["demo", "--instruments"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     for short in ("PHQ-9", "GAD-7", "WHO-5", "Goals"):
         assert short in result.stdout

@@ -501,12 +501,26 @@ def synth_command(
 
 
 @app.command("demo")
-def demo() -> None:
-    """Score an example answer set for every shipped instrument."""
+def demo(
+    instruments: Annotated[
+        bool, typer.Option("--instruments", help="Only score every shipped instrument and exit.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port of the web app on 127.0.0.1.")] = 8000,
+) -> None:
+    """The demo practice: migrate a local SQLite database, load a synthetic practice, print
+    the logins and a client link, and serve the web app on http://127.0.0.1:PORT."""
     from commonfactors.demo import run_demo
 
     with _errors():
         run_demo(_registry(), out)
+    if instruments:
+        return
+    from commonfactors_web.__main__ import main as manage  # the web app, only when asked for
+
+    out.print("\n[bold]The web app[/]: migrating the local database and loading the demo practice")
+    manage(["migrate", "--no-input", "-v", "0"])
+    manage(["seed_demo"])
+    manage(["runserver", f"127.0.0.1:{port}", "--noreload"])
 
 
 def main() -> None:

@@ -1,0 +1,68 @@
+"""seed_demo: a synthetic practice a new user can log into, and one working client link.
+
+Loading the practice takes seconds, so each test checks several facts of one load."""
+
+from __future__ import annotations
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from commonfactors_web.accounts.models import Role, User
+from commonfactors_web.alerts.models import Alert, AlertKind, Signal
+from commonfactors_web.clients.models import Client
+
+from .helpers import PHQ9_MILD, answer, browser_for
+
+pytestmark = pytest.mark.django_db
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_it_loads_a_practice_a_new_user_can_try() -> None:
+    output = seed()
+    # three therapists with sixty clients between them, and a supervisor who sees them all
+    assert User.objects.filter(role=Role.THERAPIST).count() == 3
+    assert Client.objects.count() == 60
+    assert {c.therapist.username for c in Client.objects.all()} == {
+        "therapist1",
+        "therapist2",
+        "therapist3",
+    }
+    # some not on track, exactly one open risk alert
+    assert Alert.objects.open().filter(kind=AlertKind.RISK).count() == 1
+    assert Signal.objects.filter(status="red").exists()
+    assert Signal.objects.filter(status="yellow").exists()
+    assert Alert.objects.open().filter(kind=AlertKind.NOT_ON_TRACK).exists()
+    # the printed logins work
+    password = re.search(r"password for all: (\S+)\)", output)
+    assert password is not None
+    for username in ("admin", "supervisor", "therapist1"):
+        assert username in output
+        assert browser_for(None).login(username=username, password=password.group(1))
+    # the caseloads render
+    therapist = User.objects.get(username="therapist1")
+    assert browser_for(therapist).get("/clients/").content.decode().count('<th scope="row">') == 20
+    supervisor = User.objects.get(username="supervisor")
+    assert browser_for(supervisor).get("/clients/").content.decode().count('<th scope="row">') == 60
+    # the printed client link works
+    match = re.search(r"http://127\.0\.0\.1:8000/c/([\w-]+)/", output)
+    assert match is not None
+    browser = browser_for(None)
+    assert browser.get(f"/c/{match.group(1)}/").status_code == 200
+    assert answer(browser, match.group(1), "phq9", PHQ9_MILD).status_code == 302
+
+
+def test_running_it_again_keeps_the_practice_and_prints_a_new_link() -> None:
+    first = seed()
+    second = seed()
+    assert "exists already" in second
+    assert Client.objects.count() == 60
+    links = [re.search(r"/c/[\w-]+/", text) for text in (first, second)]
+    assert all(links) and links[0].group(0) != links[1].group(0)  # type: ignore[union-attr]
