@@ -138,7 +138,11 @@ def _raise_for(sig: Signal, checkin: Any, notify: bool) -> Alert | None:
         kind, what = AlertKind.ALLIANCE_RUPTURE, "alliance rupture"
     else:
         return None
-    if Alert.objects.open().filter(episode=sig.episode, kind=kind, instrument=sig.instrument):
+    if (
+        Alert.objects.open()
+        .filter(episode=sig.episode, kind=kind, instrument=sig.instrument)
+        .exists()
+    ):
         return None
     name = commonfactors.default_registry().definition(sig.instrument).short_name
     alert = Alert.objects.create(

@@ -230,7 +230,7 @@ def answer(
             return StepResult(
                 "saved", risk=risk_in_draft(checkin), risk_unanswered=scored.risk_unanswered
             )
-        submitted = _submit(checkin, now)
+        submitted = _submit(checkin, now, {instrument: scored})
         if submitted is None:
             return StepResult("stale")
         return StepResult(
@@ -250,14 +250,20 @@ def _locked_open(checkin_id: int, now: datetime) -> CheckIn | None:
     )
 
 
-def _submit(checkin: CheckIn, now: datetime) -> list[Any] | None:
-    """Inside the caller's transaction: claim the link, store everything, evaluate."""
+def _submit(
+    checkin: CheckIn, now: datetime, scored: Mapping[str, commonfactors.Score]
+) -> list[Any] | None:
+    """Inside the caller's transaction: claim the link, store everything, evaluate
+    (``scored``: the library's results already at hand, for the same answers)."""
     claimed = CheckIn.objects.filter(pk=checkin.pk, used_at__isnull=True).update(
         used_at=now, draft={}
     )
     if claimed != 1:
         return None  # someone else submitted it first: store nothing
-    episode = Episode.objects.select_for_update().get(pk=checkin.episode_id)
+    # the client row is locked already (``_locked_open``); joined here for the audit records
+    episode = (
+        Episode.objects.select_for_update().select_related("client").get(pk=checkin.episode_id)
+    )
     session = Session.objects.create(
         episode=episode,
         number=next_session_number(episode),
@@ -266,7 +272,7 @@ def _submit(checkin: CheckIn, now: datetime) -> list[Any] | None:
     )
     CheckIn.objects.filter(pk=checkin.pk).update(session=session)
     entries = {i: checkin.draft[i] for i in checkin.instruments}
-    scores = store_administrations(session, entries, checkin=checkin)
+    scores = store_administrations(session, entries, checkin=checkin, scored=scored)
     raised: list[Any] = []
     for s in scores:
         if s.risk_items:
@@ -280,7 +286,7 @@ def _submit(checkin: CheckIn, now: datetime) -> list[Any] | None:
                     session_number=session.number,
                 )
             )
-    histories = {s.instrument: score_history(episode, s.instrument) for s in scores}
+    histories = score_histories(episode, [s.instrument for s in scores])
     _, new_alerts = alerts.evaluate_episode(episode, session.number, histories, checkin=checkin)
     record(
         CLIENT_VIA_LINK,
@@ -294,13 +300,20 @@ def _submit(checkin: CheckIn, now: datetime) -> list[Any] | None:
 
 
 def store_administrations(
-    session: Session, entries: Mapping[str, Mapping[str, Any]], *, checkin: CheckIn | None = None
+    session: Session,
+    entries: Mapping[str, Mapping[str, Any]],
+    *,
+    checkin: CheckIn | None = None,
+    scored: Mapping[str, commonfactors.Score] | None = None,
 ) -> list[Score]:
     """Store raw answers and the library's scores of one session (``entries``: instrument
-    → {"answers": ..., "answered_at": iso}). Raises ScoringError if any cannot be scored."""
+    → {"answers": ..., "answered_at": iso}). Raises ScoringError if any cannot be scored.
+    ``scored``: results the library gave already for the same answers (not scored again)."""
     stored = []
     for instrument, entry in entries.items():
-        result = commonfactors.score(instrument, entry["answers"])
+        result = (scored or {}).get(instrument)
+        if result is None:
+            result = commonfactors.score(instrument, entry["answers"])
         answered_at = entry.get("answered_at")
         administration = Administration.objects.create(
             checkin=checkin,
@@ -331,10 +344,21 @@ def store_administrations(
 
 def score_history(episode: Episode, instrument: str) -> dict[int, float]:
     """Session number → total of ``instrument`` in ``episode``."""
-    rows = Score.objects.filter(
-        administration__session__episode=episode, instrument=instrument
-    ).values_list("administration__session__number", "total")
-    return {int(n): float(t) for n, t in rows}
+    return score_histories(episode, [instrument])[instrument]
+
+
+def score_histories(episode: Episode, instruments: Sequence[str]) -> dict[str, dict[int, float]]:
+    """Instrument → (session number → total) in ``episode``, for each of ``instruments``,
+    in one query."""
+    histories: dict[str, dict[int, float]] = {i: {} for i in instruments}
+    rows = (
+        Score.objects.filter(administration__session__episode=episode, instrument__in=instruments)
+        .order_by()
+        .values_list("instrument", "administration__session__number", "total")
+    )
+    for instrument, n, t in rows:
+        histories[instrument][int(n)] = float(t)
+    return histories
 
 
 def record_past_session(
@@ -366,7 +390,7 @@ def record_past_session(
                         session_number=number,
                         notify=notify,
                     )
-            histories = {s.instrument: score_history(episode, s.instrument) for s in scores}
+            histories = score_histories(episode, [s.instrument for s in scores])
             alerts.evaluate_episode(episode, number, histories, notify=notify)
         record(
             user, "session.record", client=episode.client, obj=session, instruments=list(entries)

@@ -3,12 +3,13 @@ queries. Everything shown was computed by the library when the session was store
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from commonfactors_web.alerts.models import Alert, AlertKind, Signal
 from commonfactors_web.alerts.services import model_label
@@ -40,47 +41,79 @@ class CaseloadRow:
 
 def caseload(clients: QuerySet[Client]) -> list[CaseloadRow]:
     """One row per client, most in need of attention first: an open risk alert, then red,
-    yellow, not judged yet, on track."""
+    yellow, not judged yet, on track.
+
+    The same few queries whatever the caseload's size: the latest primary signal and the
+    latest primary score of each client (one window-function pass each, not a correlated
+    subquery per column and client), the open alerts, the clients and their therapists."""
     primary = settings.CF_PRIMARY_OUTCOME
-    latest_signal = Signal.objects.filter(
-        episode__client=OuterRef("pk"), instrument=primary
-    ).order_by("-episode__started_on", "-episode__pk", "-session_number")
-    latest_score = Score.objects.filter(
-        administration__session__episode__client=OuterRef("pk"), instrument=primary
-    ).order_by(
-        "-administration__session__episode__started_on",
-        "-administration__session__episode__pk",
-        "-administration__session__number",
+    visible = clients.values("pk")
+    signals = _latest_per_client(
+        Signal.objects.filter(episode__client__in=visible, instrument=primary),
+        "episode__client_id",
+        ("-episode__started_on", "-episode_id", "-session_number"),
+        ("score", "change", "change_category", "status", "session_number"),
     )
-    open_alerts = Alert.objects.filter(episode__client=OuterRef("pk"), resolved_at__isnull=True)
-    rows = clients.select_related("therapist").annotate(
-        sig_score=Subquery(latest_signal.values("score")[:1]),
-        sig_change=Subquery(latest_signal.values("change")[:1]),
-        sig_category=Subquery(latest_signal.values("change_category")[:1]),
-        sig_status=Subquery(latest_signal.values("status")[:1]),
-        sig_session=Subquery(latest_signal.values("session_number")[:1]),
-        score_band=Subquery(latest_score.values("band")[:1]),
-        last_date=Subquery(latest_score.values("administration__session__date")[:1]),
-        open_risk=Exists(open_alerts.filter(kind=AlertKind.RISK)),
-        n_open=Count("episodes__alerts", filter=Q(episodes__alerts__resolved_at__isnull=True)),
+    scores = _latest_per_client(
+        Score.objects.filter(
+            administration__session__episode__client__in=visible, instrument=primary
+        ),
+        "administration__session__episode__client_id",
+        (
+            "-administration__session__episode__started_on",
+            "-administration__session__episode_id",
+            "-administration__session__number",
+        ),
+        ("band", "administration__session__date"),
     )
-    result = [
-        CaseloadRow(
-            client=c,
-            score=c.sig_score,
-            band=c.score_band or "",
-            change=c.sig_change,
-            change_category=c.sig_category or "",
-            status=c.sig_status or "",
-            session_number=c.sig_session,
-            last_date=c.last_date,
-            open_risk=c.open_risk,
-            open_alerts=c.n_open,
+    n_open: Counter[int] = Counter()
+    open_risk: set[int] = set()
+    for client_id, kind in (
+        Alert.objects.open()
+        .filter(episode__client__in=visible)
+        .order_by()
+        .values_list("episode__client_id", "kind")
+    ):
+        n_open[client_id] += 1
+        if kind == AlertKind.RISK:
+            open_risk.add(client_id)
+    result = []
+    # prefetched, not joined: one therapist object shared by their clients
+    for c in clients.prefetch_related("therapist"):
+        sig = signals.get(c.pk, {})
+        score = scores.get(c.pk, {})
+        result.append(
+            CaseloadRow(
+                client=c,
+                score=sig.get("score"),
+                band=score.get("band") or "",
+                change=sig.get("change"),
+                change_category=sig.get("change_category") or "",
+                status=sig.get("status") or "",
+                session_number=sig.get("session_number"),
+                last_date=score.get("administration__session__date"),
+                open_risk=c.pk in open_risk,
+                open_alerts=n_open[c.pk],
+            )
         )
-        for c in rows
-    ]
     result.sort(key=lambda r: r.attention)
     return result
+
+
+def _latest_per_client(
+    rows: QuerySet[Any], client: str, order: tuple[str, ...], fields: tuple[str, ...]
+) -> dict[int, dict[str, Any]]:
+    """Client id → ``fields`` of the first of ``rows`` in ``order`` for that client."""
+    ranked = (
+        rows.annotate(
+            latest_client=F(client),
+            latest_rank=Window(RowNumber(), partition_by=F(client), order_by=list(order)),
+        )
+        .filter(latest_rank=1)
+        .order_by()
+        .values("latest_client", *fields)
+    )
+    return {r.pop("latest_client"): r for r in ranked}
 
 
 def primary_model_label() -> str:
