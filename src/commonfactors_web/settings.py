@@ -58,6 +58,10 @@ INSTALLED_APPS = [
     "commonfactors_web.checkins",
     "commonfactors_web.alerts",
     "commonfactors_web.audit",
+    "commonfactors_web.plans",
+    "commonfactors_web.reviews",
+    "commonfactors_web.homework",
+    "commonfactors_web.reminders",
     "commonfactors_web.demo",
 ]
 

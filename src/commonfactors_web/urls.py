@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import URLPattern, URLResolver, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.static import serve
 
 from commonfactors_web.accounts.views import LoginView
@@ -31,6 +31,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("alerts/<int:alert_id>/resolve/", alert_views.alert_resolve, name="alert_resolve"),
     path("audit/", audit_views.audit_log, name="audit_log"),
+    path("", include("commonfactors_web.plans.urls")),
+    path("", include("commonfactors_web.reviews.urls")),
+    path("", include("commonfactors_web.homework.urls")),
+    path("", include("commonfactors_web.reminders.urls")),
     path("c/done/", client_views.checkin_done, name="checkin_done"),
     path("c/<str:token>/", client_views.checkin_form, name="checkin_form"),
     path("admin/", admin.site.urls),

@@ -20,6 +20,7 @@ if not os.environ.get("DJANGO_SETTINGS_MODULE"):
     django.setup()
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -36,7 +37,10 @@ from commonfactors_web.checkins.services import create_plan
 from commonfactors_web.clients.models import Client
 from commonfactors_web.clients.services import create_client
 
-PASSWORD = "a-long-test-password"
+from .browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from .helpers import PASSWORD
+
+__all__ = ["PASSWORD"]
 
 
 @pytest.fixture(autouse=True)
@@ -119,3 +123,31 @@ def admin_user(practice: Practice) -> User:
 @pytest.fixture
 def client_record(owner: User, plan: MeasurementPlan) -> Client:
     return create_client(owner, "C-0001", email="client@example.org", measurement_plan=plan)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
+            "(`make test` installs it; or `apt-get install chromium`)",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the tests' own ORM calls
+    # between browser steps are synchronous and safe.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        # launch() gives every run a fresh temporary user-data dir of its own
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous

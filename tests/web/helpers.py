@@ -10,6 +10,9 @@ from commonfactors_web.accounts.models import User
 from commonfactors_web.checkins.services import NewLink, create_checkin
 from commonfactors_web.clients.models import Client
 
+#: Every test person's password.
+PASSWORD = "a-long-test-password"
+
 #: PHQ-9 answers: total 9 (mild), no risk answer.
 PHQ9_MILD = {f"phq9_{i}": 1 for i in range(1, 10)} | {"phq9_9": 0}
 #: PHQ-9 answers with item 9 (thoughts of self-harm) above 0.

@@ -106,6 +106,7 @@ class Command(BaseCommand):
             rows = sessions.filter(pl.col("episode_id") == ep["episode_id"]).sort("session")
             self._load_episode(index, ep, rows, therapists[index % 3], plan, rng, today)
         self._settle_alerts(practice)
+        # slot:demo — each app adds its demo records here (plans, reviews, homework, reminders)
         return practice
 
     def _load_episode(
