@@ -137,6 +137,23 @@ def test_the_rule_is_explained_with_its_thresholds_sources_and_model() -> None:
     assert signal([15, 18], PHQ9).rule == text
 
 
+def test_the_explanation_follows_the_model_when_it_is_refitted() -> None:
+    """The rule's wording is kept per fitted state (it is asked for at every signal): a
+    model refitted on other data is explained anew, never with its old bands."""
+    model = flat_model("phq9", {"p10": -6, "p25": -4, "p50": -2, "p75": 0, "p90": 2})
+    before = explain_rule(model)
+    assert "hand-made test bands" in before
+    rows = [
+        {"episode_id": e, "session": s, "score": 20.0 - s * (1 + e % 3)}
+        for e in range(60)
+        for s in range(1, 7)
+    ]
+    model.fit(pl.DataFrame(rows))
+    after = explain_rule(model)
+    assert after != before and "hand-made test bands" not in after
+    assert signal([15, 18], model).rule == after
+
+
 def test_a_rule_must_fit_the_model() -> None:
     with pytest.raises(TrajectoryError, match="p70"):
         signal([15, 18], PHQ9, rule=SignalRule(yellow=0.7))

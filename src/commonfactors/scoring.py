@@ -25,7 +25,7 @@ import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache, reduce
+from functools import cache, lru_cache, reduce
 from numbers import Real
 from typing import Any, Literal
 
@@ -144,7 +144,7 @@ def _describe_rules(d: Definition) -> dict[str, str]:
 # The one implementation: a definition compiled into Polars expressions.
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity (cached plans)
 class _Plan:
     """Stage one of the evaluation: each item's checked value, validity and missingness.
 
@@ -491,8 +491,18 @@ def _optimistic_plan(d: Definition, frame: pl.DataFrame) -> _Plan | None:
         column = frame.get_column(item_id)
         if not column.dtype.is_integer() or not _contiguous(d.allowed_values(item_id)):
             return None
-    checked = {i: _checked_value(frame.schema[i], pl.col(i)) for i in d.item_ids}
     complete = frozenset(i for i in d.item_ids if not frame.get_column(i).null_count())
+    dtypes = tuple(frame.schema[i] for i in d.item_ids)
+    return _cached_optimistic_plan(d, dtypes, complete)
+
+
+@lru_cache(maxsize=512)
+def _cached_optimistic_plan(
+    d: Definition, dtypes: tuple[pl.DataType, ...], complete: frozenset[str]
+) -> _Plan:
+    # The plan depends only on the item dtypes and which items are complete, so a form's
+    # one-row frames (always the same few shapes) reuse it, and its compiled expressions.
+    checked = {i: _checked_value(t, pl.col(i)) for i, t in zip(d.item_ids, dtypes, strict=True)}
     return _Plan(d, checked, complete, {}, {})
 
 
@@ -500,8 +510,11 @@ def _in_range(d: Definition) -> pl.Expr:
     """One boolean for the whole frame: every item's smallest and largest value allowed."""
     return pl.all_horizontal(
         [
-            (pl.col(i).min() >= min(d.allowed_values(i)))
-            & (pl.col(i).max() <= max(d.allowed_values(i)))
+            # an item with no value at all has no min: nothing out of range
+            (
+                (pl.col(i).min() >= min(d.allowed_values(i)))
+                & (pl.col(i).max() <= max(d.allowed_values(i)))
+            ).fill_null(True)
             for i in d.item_ids
         ]
     )
@@ -516,15 +529,24 @@ def _evaluate(
     _check_columns(d, frame)
     optimistic = _optimistic_plan(d, frame) if frame.height else None
     if optimistic is not None:
-        scored, bad, columns = _run(d, frame, optimistic, missing_items, _in_range(d))
+        scored, bad, columns = _run(d, frame, optimistic, missing_items, proven=True)
         if scored.get_column("__cf_proven")[0]:
             return scored.drop("__cf_proven"), bad, columns
-    return _run(d, frame, _item_plan(d, frame), missing_items, None)
+    return _run(d, frame, _item_plan(d, frame), missing_items, proven=False)
 
 
-def _run(
-    d: Definition, frame: pl.DataFrame, plan: _Plan, missing_items: bool, proof: pl.Expr | None
-) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+@dataclass(frozen=True)
+class _Compiled:
+    """A plan compiled into the three steps of one evaluation."""
+
+    stage: dict[str, pl.Expr]
+    first: dict[str, pl.Expr]
+    then: dict[str, pl.Expr]
+    extra: tuple[str, ...]
+    columns: list[str]
+
+
+def _compile(d: Definition, plan: _Plan, missing_items: bool, proven: bool) -> _Compiled:
     first, then = _score_exprs(d, plan)
     ok = pl.lit(True)
     if len(plan.complete) < len(d.items):
@@ -535,24 +557,41 @@ def _run(
     extra = {}
     if missing_items:
         extra["missing_items"] = _item_list([(i, plan.missing(i)) for i in d.item_ids])
-    if proof is not None:
-        extra["__cf_proven"] = proof
-    scored = (
-        frame.with_columns(**plan.stage)
-        .with_columns(
-            _risk_expr(d, plan).alias("risk_items"),
-            _unanswered_risk_expr(d, plan).alias("risk_unanswered"),
-            **first,
-            **extra,
-        )
-        .with_columns(ok.alias("__cf_ok"), **then, definition_version=pl.lit(d.version))
+    if proven:
+        extra["__cf_proven"] = _in_range(d)
+    columns = [*first, *then]
+    first = {
+        "risk_items": _risk_expr(d, plan),
+        "risk_unanswered": _unanswered_risk_expr(d, plan),
+        **first,
+        **extra,
+    }
+    then = {"__cf_ok": ok, **then, "definition_version": pl.lit(d.version)}
+    return _Compiled(plan.stage, first, then, tuple(extra), columns)
+
+
+@lru_cache(maxsize=512)
+def _compiled_optimistic(d: Definition, plan: _Plan, missing_items: bool) -> _Compiled:
+    return _compile(d, plan, missing_items, proven=True)
+
+
+def _run(
+    d: Definition, frame: pl.DataFrame, plan: _Plan, missing_items: bool, *, proven: bool
+) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    """Run ``plan``; ``proven``: the plan assumes every present value allowed (an optimistic
+    plan) and the frame gets a ``__cf_proven`` flag saying whether that held."""
+    c = (
+        _compiled_optimistic(d, plan, missing_items)
+        if proven
+        else _compile(d, plan, missing_items, proven=False)
     )
-    if proof is not None and not scored.get_column("__cf_proven")[0]:
+    scored = frame.with_columns(**c.stage).with_columns(**c.first).with_columns(**c.then)
+    if proven and not scored.get_column("__cf_proven")[0]:
         return scored, scored.clear(), []  # the assumption failed: the caller starts again
     bad = _problems(d, plan, scored)
     subscales = [f"subscale_{x.id}" for x in d.subscales]
-    order = [*frame.columns, "total", *subscales, *SCORE_COLUMNS[1:], *extra, "__cf_ok"]
-    return scored.select(order), bad, [*first, *then]
+    order = [*frame.columns, "total", *subscales, *SCORE_COLUMNS[1:], *c.extra, "__cf_ok"]
+    return scored.select(order), bad, list(c.columns)
 
 
 def _problems(d: Definition, plan: _Plan, scored: pl.DataFrame) -> pl.DataFrame:
@@ -580,9 +619,13 @@ def _problems(d: Definition, plan: _Plan, scored: pl.DataFrame) -> pl.DataFrame:
 
 
 def _answer_series(item_id: str, v: object) -> pl.Series:
+    # Whole numbers and blanks as Int64: a one-row frame of integers takes the optimistic
+    # path of :func:`_evaluate` (one pass, range proven in it) — the common case of a form.
+    if v is None or (isinstance(v, int) and not isinstance(v, bool) and -(2**63) <= v < 2**63):
+        return pl.Series(item_id, [v], dtype=pl.Int64)
     if isinstance(v, Real | Decimal) and not isinstance(v, bool):
         return pl.Series(item_id, [float(v)], dtype=pl.Float64)
-    if v is None or isinstance(v, str):
+    if isinstance(v, str):
         return pl.Series(item_id, [v], dtype=pl.String)
     return pl.Series(item_id, [repr(v)], dtype=pl.String)  # never an answer: named as such
 

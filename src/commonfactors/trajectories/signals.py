@@ -21,8 +21,10 @@ episode.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from numbers import Real
 from typing import Literal
 
@@ -185,6 +187,13 @@ def _deterioration(d: Definition | None) -> tuple[float, str] | None:
     instrument's definition as :mod:`commonfactors.change` reads it."""
     if d is None or d.reliable_change is None:
         return None
+    return _deterioration_of(d)
+
+
+@lru_cache(maxsize=256)
+def _deterioration_of(d: Definition) -> tuple[float, str]:
+    # a definition is immutable (frozen), so its threshold and wording are computed once
+    assert d.reliable_change is not None
     lo = float(d.score_range[0])
     change = reliable_change(d, lo, lo)  # the threshold and basis as the change module has them
     worse = "higher" if change.better == "lower" else "lower"
@@ -208,6 +217,22 @@ def _percentile(band: str) -> str:
 def explain_rule(model: ETRModel | None = None, rule: SignalRule = DEFAULT_RULE) -> str:
     """The rule in words, with its thresholds, the reference model and its sources."""
     model = _model(model)
+    # Worded once per fitted state: refitting or loading gives a new ``reference_`` object.
+    key = (rule, id(model.reference_))
+    cached = _EXPLAINED.get(model, {}).get(key)
+    if cached is not None and cached[0] is model.reference_:
+        return cached[1]
+    text = _explain(model, rule)
+    _EXPLAINED.setdefault(model, {})[key] = (model.reference_, text)
+    return text
+
+
+#: model → {(rule, id of its fitted reference): (that reference, the rule in words)}
+_Explained = dict[tuple[SignalRule, int], tuple[object, str]]
+_EXPLAINED: weakref.WeakKeyDictionary[ETRModel, _Explained] = weakref.WeakKeyDictionary()
+
+
+def _explain(model: ETRModel, rule: SignalRule) -> str:
     d = model.definition_
     name = d.short_name if d is not None else "the score"
     worse = "above" if model.better_ == "lower" else "below"
