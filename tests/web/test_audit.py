@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.admin.sites import site
+from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 
 from commonfactors_web.accounts.models import User
@@ -36,6 +37,36 @@ class TestAppendOnly:
         with pytest.raises(AppendOnlyError):
             AuditEvent.objects.filter(client=client_record).delete()
         assert AuditEvent.objects.filter(action="client.create").count() == 1
+
+    def test_the_database_refuses_an_update_that_bypasses_the_app(
+        self, client_record: Client
+    ) -> None:
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("UPDATE audit_auditevent SET action = 'tampered'")
+        assert not AuditEvent.objects.filter(action="tampered").exists()
+
+    def test_on_postgresql_a_delete_needs_the_deliberate_purge_switch(
+        self, client_record: Client
+    ) -> None:
+        if connection.vendor != "postgresql":
+            # SQLite: deletes are refused by the app alone (see the migration's docstring)
+            assert connection.vendor == "sqlite"
+            return
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("DELETE FROM audit_auditevent")
+        assert AuditEvent.objects.exists()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL commonfactors.audit_purge = 'on'")
+            cursor.execute("DELETE FROM audit_auditevent WHERE client_id = %s", [client_record.pk])
+        assert not AuditEvent.objects.filter(client=client_record).exists()
 
     def test_the_admin_is_read_only(self, admin_user: User, client_record: Client) -> None:
         model_admin = site._registry[AuditEvent]
