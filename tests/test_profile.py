@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from commonfactors.homework.completion import AssignmentRecord, completion
 from commonfactors.instruments.registry import default_registry
 from commonfactors.profile import (
     Attendance,
-    HomeworkCompletion,
     Measurement,
     _trend,
     factors,
@@ -94,8 +94,22 @@ def test_attendance_counts_booked_sessions_and_sets_cancellations_apart() -> Non
 
 def test_homework_assignments_come_first_and_the_questionnaire_is_added() -> None:
     ms = [Measurement("cf_homework", 2.0, session=3, date=date(2026, 1, 15))]
-    s = by_id(profile(ms, homework=HomeworkCompletion(4, 3, date(2026, 1, 20))))["homework"]
-    assert s.summary == "3 of 4 assignments completed" and s.value == 0.75
-    assert s.details[0].startswith("Client-rated: 2 on Homework (practice)")
-    only_questionnaire = by_id(profile(ms, homework=HomeworkCompletion(0, 0)))["homework"]
-    assert only_questionnaire.instrument == "cf_homework"
+    day = date(2026, 1, 20)
+    records = [
+        AssignmentRecord(
+            assigned_on=date(2026, 1, 1), due_on=date(2026, 1, 8), completed_on=date(2026, 1, 7)
+        ),
+        AssignmentRecord(
+            assigned_on=date(2026, 1, 8), due_on=date(2026, 1, 15), completed_on=date(2026, 1, 17)
+        ),
+        AssignmentRecord(assigned_on=date(2026, 1, 8), due_on=date(2026, 1, 15)),
+        AssignmentRecord(assigned_on=date(2026, 1, 15), due_on=date(2026, 1, 22)),
+    ]
+    s = by_id(profile(ms, homework=completion(records, today=day)))["homework"]
+    # 3 due so far (2 completed, 1 overdue); the 4th is not due yet and not counted
+    assert s.summary == "2 of 3 due assignments completed" and s.value == 2 / 3
+    assert s.trend_text == "Last completed 17 Jan 2026; 1 on time."
+    assert s.details[:2] == ("1 overdue.", "1 set and not due yet.")
+    assert s.details[2].startswith("Client-rated: 2 on Homework (practice)")
+    nothing = by_id(profile(ms, homework=completion([], today=day)))["homework"]
+    assert nothing.instrument == "cf_homework"

@@ -7,6 +7,8 @@ every problem, and exit with status 2.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -508,7 +510,8 @@ def demo(
     port: Annotated[int, typer.Option(help="Port of the web app on 127.0.0.1.")] = 8000,
 ) -> None:
     """The demo practice: migrate a local SQLite database, load a synthetic practice, print
-    the logins and a client link, and serve the web app on http://127.0.0.1:PORT."""
+    the logins and a client link, and serve the web app on http://127.0.0.1:PORT with its
+    background worker (reminders, alert e-mails) beside it; both stop together."""
     from commonfactors.demo import run_demo
 
     with _errors():
@@ -520,7 +523,37 @@ def demo(
     out.print("\n[bold]The web app[/]: migrating the local database and loading the demo practice")
     manage(["migrate", "--no-input", "-v", "0"])
     manage(["seed_demo"])
-    manage(["runserver", f"127.0.0.1:{port}", "--noreload"])
+    worker = _start_worker()
+    # SIGTERM stops the server as Ctrl-C does, so that the worker is stopped with it
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        manage(["runserver", f"127.0.0.1:{port}", "--noreload"])
+    finally:
+        _stop_worker(worker)
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    """The web app's task worker as a child process, in a session of its own so that Ctrl-C
+    reaches only the server, which then stops the worker once, gracefully
+    (``--exit-with-parent``: it also stops if this process is killed)."""
+    command = [sys.executable, "-m", "commonfactors_web", "task_worker", "--exit-with-parent"]
+    worker = subprocess.Popen(command, start_new_session=True)
+    out.print(
+        f"[bold]The background worker[/] (reminders, alert e-mails) runs as process {worker.pid}"
+    )
+    return worker
+
+
+def _stop_worker(worker: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Let the worker finish its task and stop; kill it if it has not after ``timeout`` s."""
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+    out.print(f"The background worker stopped (exit status {worker.returncode}).")
 
 
 def main() -> None:

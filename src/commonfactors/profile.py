@@ -25,12 +25,12 @@ from typing import Literal
 import yaml
 
 from commonfactors.change import ChangeError, reliable_change
+from commonfactors.homework.completion import CompletionSummary
 from commonfactors.instruments.registry import Registry, default_registry
 
 __all__ = [
     "Attendance",
     "Factor",
-    "HomeworkCompletion",
     "Measurement",
     "Standing",
     "factors",
@@ -72,15 +72,6 @@ class Attendance:
     did_not_attend: int = 0
     cancelled: int = 0
     last_missed: bool = False  # the most recent booked session was missed without notice
-
-
-@dataclass(frozen=True)
-class HomeworkCompletion:
-    """Homework assigned in the episode and how much was completed."""
-
-    assigned: int
-    completed: int
-    last_completed: date | None = None
 
 
 @dataclass(frozen=True)
@@ -232,23 +223,41 @@ def _attendance(factor: Factor, a: Attendance | None) -> Standing | None:
     )
 
 
-def _homework(factor: Factor, h: HomeworkCompletion | None) -> Standing | None:
+def _homework(factor: Factor, h: CompletionSummary | None) -> Standing | None:
+    """From the assignments (:func:`commonfactors.homework.completion`): completed out of
+    those due so far; assignments not yet due are not counted against the client."""
     if h is None or h.assigned == 0:
         return None
+    details = []
+    if h.overdue:
+        details.append(f"{h.overdue} overdue.")
+    if h.open:
+        details.append(f"{h.open} set and not due yet.")
+    if h.due == 0:
+        return Standing(
+            factor=factor,
+            measured=True,
+            summary=f"{h.assigned} assignment{'s' if h.assigned != 1 else ''} set, none due yet",
+            count=0,
+            trend_text="Nothing to count yet.",
+            details=tuple(details),
+        )
     return Standing(
         factor=factor,
         measured=True,
-        summary=f"{h.completed} of {h.assigned} assignments completed",
-        value=h.completed / h.assigned,
+        summary=f"{h.completed} of {h.due} due assignments completed",
+        value=h.completed / h.due,
         low=0.0,
         high=1.0,
-        date=h.last_completed,
-        count=h.assigned,
+        date=h.last_completion,
+        count=h.due,
         trend_text=(
-            f"Last completed {h.last_completed.isoformat()}."
-            if h.last_completed
+            f"Last completed {h.last_completion.day} {h.last_completion:%b %Y}; "
+            f"{h.completed_on_time} on time."
+            if h.last_completion
             else "None completed yet."
         ),
+        details=tuple(details),
     )
 
 
@@ -256,7 +265,7 @@ def profile(
     measurements: Iterable[Measurement],
     *,
     attendance: Attendance | None = None,
-    homework: HomeworkCompletion | None = None,
+    homework: CompletionSummary | None = None,
     registry: Registry | None = None,
 ) -> list[Standing]:
     """Every factor's standing, in the order of :func:`factors`.
@@ -264,7 +273,8 @@ def profile(
     ``measurements``: the episode's scores of any instruments (those that measure none of
     the factors are ignored). A factor measured by several instruments stands on the one
     measured most recently; the others are named in ``details``. Homework completion comes
-    from the assignments when any were made, otherwise from a homework questionnaire.
+    from the assignments when any were set (:func:`commonfactors.homework.completion`),
+    otherwise from a homework questionnaire.
     """
     registry = registry or default_registry()
     by_measure: dict[str, list[Measurement]] = {}

@@ -8,6 +8,7 @@ checks in ``commonfactors_web.checks``.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # background tasks (reminders, alert e-mails): Django's task framework, backported, and
+    # its database backend with the worker `python -m commonfactors_web task_worker`
+    "django_tasks",
+    "django_tasks_db",
     "commonfactors_web.apps.CommonFactorsWebConfig",
     "commonfactors_web.accounts",
     "commonfactors_web.clients",
@@ -110,8 +115,9 @@ def _database(url: str) -> dict[str, Any]:
             "timeout": 20,
         }
         # Tests use a file too (not Django's in-memory default), so that the live server's
-        # threads each have their own connection, as in production.
-        config["TEST"] = {"NAME": str(VAR_DIR / "test-commonfactors.sqlite3")}
+        # threads each have their own connection, as in production; one per test run, so
+        # that two runs in one checkout never share (and clobber) a database.
+        config["TEST"] = {"NAME": str(VAR_DIR / f"test-commonfactors-{os.getpid()}.sqlite3")}
     else:
         config["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
         config["CONN_HEALTH_CHECKS"] = True
@@ -224,6 +230,8 @@ USE_TZ = True
 CF_SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 #: A check-in link works once and for this many hours.
 CF_CHECKIN_TTL_HOURS = env_int("CHECKIN_TTL_HOURS", 72, minimum=1)
+#: A client's homework-and-journal link works this many days (or until the episode ends).
+CF_HOMEWORK_LINK_DAYS = env_int("HOMEWORK_LINK_DAYS", 90, minimum=1)
 #: The outcome instrument shown on the caseload (latest score, band, change since intake).
 CF_PRIMARY_OUTCOME = env_str("PRIMARY_OUTCOME", "phq9")
 #: Login throttling: this many failed logins per user name or address in the window.
@@ -250,6 +258,25 @@ CF_DEFAULT_CRISIS_TEXT = env_str(
     "nearest emergency department. You can also call a crisis line at any hour. Your answers "
     "have been passed to your therapist; please do not wait for them if you need help now.",
 )
+
+# -- background tasks (docs/reminders.md) -----------------------------------------------------
+
+#: Django's task framework (the django-tasks backport on 5.2) with its database backend: tasks
+#: are rows in the database, run by `python -m commonfactors_web task_worker`; no other server.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    },
+}
+#: A check-in reminder is e-mailed this many hours before the day its check-in is due.
+CF_REMINDER_LEAD_HOURS = env_int("REMINDER_LEAD_HOURS", 24, minimum=0)
+#: The worker looks for check-ins to remind about this often (one scan per interval, however
+#: many workers run).
+CF_REMINDER_SCAN_MINUTES = env_int("REMINDER_SCAN_MINUTES", 15, minimum=1)
+#: No reminder for a check-in overdue by more than this many days: the caseload shows it as
+#: overdue and the therapist decides (no surprise e-mails after a long break).
+CF_REMINDER_MAX_LATE_DAYS = env_int("REMINDER_MAX_LATE_DAYS", 7, minimum=0)
 
 LOGGING = {
     "version": 1,

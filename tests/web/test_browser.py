@@ -84,7 +84,9 @@ def test_the_feedback_loop(
     scores = page.get_by_role("table").first
     assert scores.get_by_role("row").nth(2).get_by_role("cell").nth(1).inner_text().startswith("24")
     assert page.get_by_text("Not on track (red)").first.is_visible()
-    assert page.get_by_text("Model: SYNTHETIC reference data").first.is_visible()
+    assert page.locator(
+        "p.model-label", has_text="Model: SYNTHETIC reference data"
+    ).first.is_visible()
     page.goto("/clients/")
     therapist.shot(test, "8-caseload")
     row = page.get_by_role("row", name=re.compile("C-0001"))
@@ -120,7 +122,7 @@ def test_the_risk_path(
 
     page = therapist.page
     page.goto("/clients/")
-    assert "Risk answer" in page.get_by_role("row", name=re.compile("C-0001")).inner_text()
+    assert "Open risk alert" in page.get_by_role("row", name=re.compile("C-0001")).inner_text()
     therapist.shot(test, "7-caseload-risk")
     page.goto(f"/clients/{client_with_intake.pk}/")
     alert = page.locator("article.alert-risk")

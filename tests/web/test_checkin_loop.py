@@ -18,6 +18,7 @@ from commonfactors_web.checkins.models import Administration, CheckIn, Immutable
 from commonfactors_web.clients.models import Client, Session
 
 from .helpers import GAD7_MODERATE, PHQ9_MILD, PHQ9_RISK, answer, browser_for, new_link
+from .workers import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -294,6 +295,8 @@ class TestRiskPath:
         link = new_link(client_record, owner, ["phq9"])
         with django_capture_on_commit_callbacks(execute=True):
             answer(browser_for(None), link.token, "phq9", PHQ9_RISK)
+        assert mail.outbox == []  # not in the client's request: the worker sends it
+        run_queued_tasks()
         assert len(mail.outbox) == 1
         message = mail.outbox[0]
         assert message.to == ["olivia@example.org"]

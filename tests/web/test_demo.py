@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from commonfactors_web.accounts.models import Role, User
 from commonfactors_web.alerts.models import Alert, AlertKind, Signal
-from commonfactors_web.clients.models import Client
+from commonfactors_web.clients.models import Client, Episode, EpisodeStatus
 
 from .helpers import PHQ9_MILD, answer, browser_for
 
@@ -47,10 +47,17 @@ def test_it_loads_a_practice_a_new_user_can_try() -> None:
         assert username in output
         assert browser_for(None).login(username=username, password=password.group(1))
     # the caseloads render
+    # the caseloads render: active episodes by default, every client with ?episodes=all
     therapist = User.objects.get(username="therapist1")
-    assert browser_for(therapist).get("/clients/").content.decode().count('<th scope="row">') == 20
+    rows = '<th scope="row">'
+    everyone = browser_for(therapist).get("/clients/?episodes=all").content.decode()
+    assert everyone.count(rows) == 20
+    active = Episode.objects.filter(therapist=therapist, status=EpisodeStatus.ACTIVE).count()
+    assert 0 < active < 20
+    assert browser_for(therapist).get("/clients/").content.decode().count(rows) == active
     supervisor = User.objects.get(username="supervisor")
-    assert browser_for(supervisor).get("/clients/").content.decode().count('<th scope="row">') == 60
+    page = browser_for(supervisor).get("/clients/?episodes=all").content.decode()
+    assert page.count(rows) == 60
     # the printed client link works
     match = re.search(r"http://127\.0\.0\.1:8000/c/([\w-]+)/", output)
     assert match is not None

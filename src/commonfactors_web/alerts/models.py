@@ -55,11 +55,36 @@ class AlertKind(models.TextChoices):
     RISK = "risk", "Risk answer"
     NOT_ON_TRACK = "not_on_track", "Not on track (red)"
     ALLIANCE_RUPTURE = "alliance_rupture", "Alliance rupture"
+    LESS_CHANGE = "less_change", "Less change than expected (yellow)"
+
+
+#: Most urgent first: a risk answer, a red outcome signal, an alliance rupture, a yellow
+#: outcome signal (the order of the alerts inbox and of the caseload's flags).
+URGENCY: tuple[str, ...] = (
+    AlertKind.RISK,
+    AlertKind.NOT_ON_TRACK,
+    AlertKind.ALLIANCE_RUPTURE,
+    AlertKind.LESS_CHANGE,
+)
+#: Alerts answered by a support review (a risk alert is resolved on the client page, by a
+#: person saying what was done).
+REVIEWABLE: frozenset[str] = frozenset(
+    {AlertKind.NOT_ON_TRACK, AlertKind.LESS_CHANGE, AlertKind.ALLIANCE_RUPTURE}
+)
 
 
 class AlertQuerySet(models.QuerySet["Alert"]):
     def open(self) -> AlertQuerySet:
         return self.filter(resolved_at__isnull=True)
+
+    def by_urgency(self) -> AlertQuerySet:
+        """Most urgent kind first (:data:`URGENCY`), then the newest."""
+        rank = models.Case(
+            *(models.When(kind=k, then=models.Value(n)) for n, k in enumerate(URGENCY)),
+            default=models.Value(len(URGENCY)),
+            output_field=models.IntegerField(),
+        )
+        return self.alias(urgency=rank).order_by("urgency", "-created_at", "-pk")
 
 
 class Alert(models.Model):
@@ -112,3 +137,22 @@ class Alert(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+    @property
+    def is_reviewable(self) -> bool:
+        """Resolved through a support review (red, yellow, alliance rupture)."""
+        return self.kind in REVIEWABLE
+
+    @property
+    def signal_id(self) -> int | None:
+        """The signal that raised the alert (none for a risk answer)."""
+        value = self.evidence.get("signal") if isinstance(self.evidence, dict) else None
+        return value if isinstance(value, int) else None
+
+    @property
+    def badge(self) -> str:
+        """The CSS badge of the kind."""
+        return {
+            AlertKind.RISK: "badge-risk",
+            AlertKind.LESS_CHANGE: "badge-yellow",
+        }.get(self.kind, "badge-red")

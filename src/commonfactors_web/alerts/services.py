@@ -130,19 +130,24 @@ def _alliance_signal(
 
 
 def _raise_for(sig: Signal, checkin: Any, notify: bool) -> Alert | None:
-    """An alert for a red outcome signal or a new alliance rupture, unless one of the same
-    kind is already open for the episode and instrument."""
+    """An alert for a red or yellow outcome signal or a new alliance rupture, at most one
+    open per episode, instrument and kind.
+
+    Red and yellow (docs/support-reviews.md): a yellow signal raises no alert while a red
+    alert of the same episode and instrument is open (the red one covers it); a red signal
+    supersedes an open yellow alert of the same episode and instrument, which is closed
+    saying so (the red alert stays open until a person resolves it)."""
     if sig.kind == SignalKind.OUTCOME and sig.status == "red":
         kind, what = AlertKind.NOT_ON_TRACK, "not on track (red)"
+    elif sig.kind == SignalKind.OUTCOME and sig.status == "yellow":
+        kind, what = AlertKind.LESS_CHANGE, "less change than expected (yellow)"
     elif sig.kind == SignalKind.ALLIANCE and sig.status == "rupture":
         kind, what = AlertKind.ALLIANCE_RUPTURE, "alliance rupture"
     else:
         return None
-    if (
-        Alert.objects.open()
-        .filter(episode=sig.episode, kind=kind, instrument=sig.instrument)
-        .exists()
-    ):
+    same = Alert.objects.open().filter(episode=sig.episode, instrument=sig.instrument)
+    covering = [kind, AlertKind.NOT_ON_TRACK] if kind == AlertKind.LESS_CHANGE else [kind]
+    if same.filter(kind__in=covering).exists():
         return None
     name = commonfactors.default_registry().definition(sig.instrument).short_name
     alert = Alert.objects.create(
@@ -161,6 +166,14 @@ def _raise_for(sig: Signal, checkin: Any, notify: bool) -> Alert | None:
         },
     )
     record(None, "alert.raise", client=sig.episode.client, obj=alert, kind=kind)
+    if kind == AlertKind.NOT_ON_TRACK:
+        for yellow in same.filter(kind=AlertKind.LESS_CHANGE):
+            Alert.objects.filter(pk=yellow.pk, resolved_at__isnull=True).update(
+                resolved_at=timezone.now(),
+                resolution=f"Superseded by the red alert of session {sig.session_number}, "
+                "which stays open until a person resolves it.",
+            )
+            record(None, "alert.supersede", client=sig.episode.client, obj=yellow, by=alert.pk)
     if notify:
         transaction.on_commit(lambda: send_alert_email(alert))
     return alert

@@ -19,9 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from commonfactors_web.audit.services import CLIENT_VIA_LINK, record
 from commonfactors_web.checkins import services
+from commonfactors_web.checkins.instruments import GOALS, Form, goal_form, only_asked, parse_answers
 from commonfactors_web.checkins.instruments import form as instrument_form
-from commonfactors_web.checkins.instruments import parse_answers
 from commonfactors_web.checkins.models import CheckIn
+from commonfactors_web.plans.services import goal_texts
 from commonfactors_web.throttle import Throttle, client_address
 
 DONE_KEY = "cf_checkin_done"
@@ -54,6 +55,13 @@ def _shown(value: object) -> str:
     return f"{value:g}" if isinstance(value, int | float) else str(value)
 
 
+def _form(checkin: CheckIn, instrument: str) -> Form:
+    form = instrument_form(instrument, checkin.episode.client.preferred_language)
+    if instrument == GOALS:  # the client's own goals, and only those agreed
+        form = goal_form(form, goal_texts(checkin.episode))
+    return form
+
+
 def _page(
     request: HttpRequest,
     checkin: CheckIn,
@@ -66,7 +74,7 @@ def _page(
 ) -> HttpResponse:
     total = len(checkin.instruments)
     step = checkin.instruments.index(instrument) + 1
-    form = instrument_form(instrument, checkin.episode.client.preferred_language)
+    form = _form(checkin, instrument)
     given = values or {}
     questions = [(q, _shown(given.get(q.id))) for q in form.questions]
     return render(
@@ -112,6 +120,11 @@ def checkin_form(request: HttpRequest, token: str) -> HttpResponse:
     if posted != instrument:
         return redirect("checkin_form", token)  # a refresh or the back button: show the next
     answers = parse_answers(instrument, request.POST)
+    if instrument == GOALS:
+        answers = only_asked(answers, _form(checkin, instrument))
+        if all(v is None for v in answers.values()):
+            problems = ("Please rate at least one of your goals.",)
+            return _page(request, checkin, instrument, problems=problems, status=422)
     result = services.answer(checkin.pk, instrument, answers)
     if result.status == "invalid":
         return _page(

@@ -8,13 +8,16 @@ definition states them; the library checks them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import commonfactors
 
-#: Instruments that need per-client wording (the client's own goals) come in a later issue.
-NOT_ADMINISTERED_HERE = frozenset({"goals"})
+#: Instruments that cannot be asked through a check-in link.
+NOT_ADMINISTERED_HERE: frozenset[str] = frozenset()
+
+#: The goal-rating instrument: each client sees their own goals (``goal_form``).
+GOALS = "goals"
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,21 @@ def form(instrument: str, language: str = "en") -> Form:
             )
         )
     return Form(instrument, text.title, text.instructions, text.notice, tuple(questions))
+
+
+def goal_form(generic: Form, goals: Mapping[int, str]) -> Form:
+    """The ``goals`` form of one client: only the goals agreed with them (position → the
+    client's own words), goal n asked as item ``goals_n``."""
+    questions = tuple(
+        replace(q, text=goals[q.number]) for q in generic.questions if q.number in goals
+    )
+    return replace(generic, questions=questions)
+
+
+def only_asked(answers: Mapping[str, object], asked: Form) -> dict[str, object]:
+    """``answers`` with every item not on the form ``asked`` left blank."""
+    ids = {q.id for q in asked.questions}
+    return {item: (value if item in ids else None) for item, value in answers.items()}
 
 
 def parse_answers(instrument: str, data: Mapping[str, str]) -> dict[str, object]:

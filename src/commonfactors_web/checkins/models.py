@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -23,16 +24,38 @@ class MeasurementPlan(models.Model):
     """Which instruments are due at which sessions.
 
     ``schedule`` is a list of ``{"instrument": id, "first_session": n, "every": k}``: the
-    instrument is due at session n and every k sessions after it.
+    instrument is due at session n and every k sessions after it. ``interval_days`` is the
+    session cadence: the next session (and its check-in) is expected this many days after
+    the last one (``reminders.schedule``).
     """
 
     practice = models.ForeignKey("accounts.Practice", on_delete=models.PROTECT)
     name = models.CharField(max_length=200)
     is_default = models.BooleanField(default=False)
     schedule = models.JSONField(default=list)
+    interval_days = models.PositiveSmallIntegerField(
+        default=7,
+        validators=[MinValueValidator(1)],
+        help_text="Days from one session to the next: when the next check-in is due.",
+    )
 
     def __str__(self) -> str:
         return self.name
+
+    def next_due_session(self, after: int) -> tuple[int, list[str]] | None:
+        """The first session after session ``after`` at which any instrument is due, with
+        those instruments; None when the schedule asks for nothing."""
+        if not self.schedule:
+            return None
+        # every pattern repeats within the largest first_session + every sessions
+        horizon = max(
+            int(e.get("first_session", 1)) + max(int(e.get("every", 1)), 1) for e in self.schedule
+        )
+        for number in range(after + 1, after + 1 + horizon):
+            due = self.due_at(number)
+            if due:
+                return number, due
+        return None
 
     def due_at(self, session_number: int) -> list[str]:
         due = []

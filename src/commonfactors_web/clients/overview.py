@@ -8,92 +8,174 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, QuerySet, Window
+from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from commonfactors_web.alerts.models import Alert, AlertKind, Signal
+from commonfactors_web.alerts.models import Alert, AlertKind, Signal, SignalKind
 from commonfactors_web.alerts.services import model_label
 from commonfactors_web.checkins.instruments import short_name
 from commonfactors_web.checkins.models import Score
-from commonfactors_web.clients.models import Client
+from commonfactors_web.clients.models import (
+    Attendance,
+    Client,
+    Episode,
+    EpisodeStatus,
+    Session,
+)
 
-_ATTENTION = {"red": 1, "yellow": 2, "on_track": 4, "": 3}
+#: Who needs attention first (issue 5): the urgency tiers of the caseload, in order.
+URGENCY = (
+    ("risk", "Open risk alert"),
+    ("red", "Not on track (red)"),
+    ("rupture", "Alliance rupture"),
+    ("yellow", "Less change than expected (yellow)"),
+    ("overdue", "Check-in overdue"),
+    ("rest", "No flag"),
+)
+_TIER = {key: n for n, (key, _) in enumerate(URGENCY)}
+FLAG_LABELS = dict(URGENCY)
+#: open alert kinds → the tier they put a client in
+_ALERT_TIER = {
+    AlertKind.RISK: "risk",
+    AlertKind.NOT_ON_TRACK: "red",
+    AlertKind.ALLIANCE_RUPTURE: "rupture",
+    AlertKind.LESS_CHANGE: "yellow",
+}
 
 
 @dataclass
 class CaseloadRow:
     client: Client
+    episode_id: int | None
+    episode_status: str
+    sessions: int
     score: float | None
     band: str
     change: float | None
     change_category: str
     status: str
+    alliance_status: str
     session_number: int | None
     last_date: Any
-    open_risk: bool
     open_alerts: int
+    open_kinds: frozenset[str]
+    due: Any = None  # reminders.schedule.Due of the current episode, when active
+
+    @property
+    def open_risk(self) -> bool:
+        return AlertKind.RISK in self.open_kinds
+
+    @property
+    def flag_labels(self) -> list[tuple[str, str]]:
+        return [(f, FLAG_LABELS[f]) for f in self.flags]
+
+    @property
+    def flags(self) -> list[str]:
+        """The urgency flags that hold, most urgent first (see :data:`URGENCY`)."""
+        held = {_ALERT_TIER[k] for k in self.open_kinds if k in _ALERT_TIER}
+        if self.status in ("red", "yellow"):
+            held.add(self.status)
+        if self.alliance_status == "rupture":
+            held.add("rupture")
+        if self.due is not None and self.due.overdue:
+            held.add("overdue")
+        return sorted(held, key=_TIER.__getitem__)
+
+    @property
+    def tier(self) -> str:
+        flags = self.flags
+        return flags[0] if flags else "rest"
 
     @property
     def attention(self) -> tuple[int, int, str]:
-        first = 0 if self.open_risk else _ATTENTION.get(self.status, 3)
-        return (first, -self.open_alerts, self.client.code)
+        return (_TIER[self.tier], -self.open_alerts, self.client.code)
 
 
-def caseload(clients: QuerySet[Client]) -> list[CaseloadRow]:
-    """One row per client, most in need of attention first: an open risk alert, then red,
-    yellow, not judged yet, on track.
+def _current_episodes(clients: QuerySet[Client]) -> dict[int, tuple[int, str]]:
+    """Client id → (episode id, status) of their current episode: the active one, else the
+    latest (as :func:`clients.services.current_episode` chooses)."""
+    current: dict[int, tuple[int, str, tuple[bool, Any, int]]] = {}
+    for pk, client_id, status, started in Episode.objects.filter(
+        client__in=clients.values("pk")
+    ).values_list("pk", "client_id", "status", "started_on"):
+        key = (status == EpisodeStatus.ACTIVE, started, pk)
+        if client_id not in current or key > current[client_id][2]:
+            current[client_id] = (pk, status, key)
+    return {c: (pk, status) for c, (pk, status, _) in current.items()}
 
-    The same few queries whatever the caseload's size: the latest primary signal and the
-    latest primary score of each client (one window-function pass each, not a correlated
-    subquery per column and client), the open alerts, the clients and their therapists."""
+
+def caseload(clients: QuerySet[Client], *, due: Any = None) -> list[CaseloadRow]:
+    """One row per client, most in need of attention first (:data:`URGENCY`): an open risk
+    alert, red, an alliance rupture, yellow, a check-in overdue, then the rest.
+
+    ``due``: a function giving each active episode's next check-in (episode id → Due).
+    The same few queries whatever the caseload's size: the current episodes, the latest
+    primary and alliance signals and the latest primary score of each (one window-function
+    pass each, not a correlated subquery per column and client), session counts, open
+    alerts, the clients and their therapists."""
     primary = settings.CF_PRIMARY_OUTCOME
-    visible = clients.values("pk")
+    current = _current_episodes(clients)
+    episode_ids = [pk for pk, _ in current.values()]
     signals = _latest_per_client(
-        Signal.objects.filter(episode__client__in=visible, instrument=primary),
-        "episode__client_id",
-        ("-episode__started_on", "-episode_id", "-session_number"),
+        Signal.objects.filter(episode__in=episode_ids, instrument=primary),
+        "episode_id",
+        ("-session_number",),
         ("score", "change", "change_category", "status", "session_number"),
     )
+    alliance = _latest_per_client(
+        Signal.objects.filter(episode__in=episode_ids, kind=SignalKind.ALLIANCE),
+        "episode_id",
+        ("-session_number", "-pk"),
+        ("status",),
+    )
     scores = _latest_per_client(
-        Score.objects.filter(
-            administration__session__episode__client__in=visible, instrument=primary
-        ),
-        "administration__session__episode__client_id",
-        (
-            "-administration__session__episode__started_on",
-            "-administration__session__episode_id",
-            "-administration__session__number",
-        ),
+        Score.objects.filter(administration__session__episode__in=episode_ids, instrument=primary),
+        "administration__session__episode_id",
+        ("-administration__session__number",),
         ("band", "administration__session__date"),
     )
+    sessions = dict(
+        Session.objects.filter(episode__in=episode_ids, attendance=Attendance.ATTENDED)
+        .order_by()
+        .values("episode_id")
+        .annotate(n=Count("pk"))
+        .values_list("episode_id", "n")
+    )
     n_open: Counter[int] = Counter()
-    open_risk: set[int] = set()
+    kinds: defaultdict[int, set[str]] = defaultdict(set)
     for client_id, kind in (
         Alert.objects.open()
-        .filter(episode__client__in=visible)
+        .filter(episode__client__in=clients.values("pk"))
         .order_by()
         .values_list("episode__client_id", "kind")
     ):
         n_open[client_id] += 1
-        if kind == AlertKind.RISK:
-            open_risk.add(client_id)
+        kinds[client_id].add(kind)
+    active = [pk for pk, status in current.values() if status == EpisodeStatus.ACTIVE]
+    dues = due(active) if due is not None and active else {}
     result = []
     # prefetched, not joined: one therapist object shared by their clients
     for c in clients.prefetch_related("therapist"):
-        sig = signals.get(c.pk, {})
-        score = scores.get(c.pk, {})
+        episode_id, episode_status = current.get(c.pk, (None, ""))
+        sig = signals.get(episode_id, {})
+        score = scores.get(episode_id, {})
         result.append(
             CaseloadRow(
                 client=c,
+                episode_id=episode_id,
+                episode_status=episode_status,
+                sessions=sessions.get(episode_id, 0),
                 score=sig.get("score"),
                 band=score.get("band") or "",
                 change=sig.get("change"),
                 change_category=sig.get("change_category") or "",
                 status=sig.get("status") or "",
+                alliance_status=alliance.get(episode_id, {}).get("status") or "",
                 session_number=sig.get("session_number"),
                 last_date=score.get("administration__session__date"),
-                open_risk=c.pk in open_risk,
                 open_alerts=n_open[c.pk],
+                open_kinds=frozenset(kinds[c.pk]),
+                due=dues.get(episode_id),
             )
         )
     result.sort(key=lambda r: r.attention)

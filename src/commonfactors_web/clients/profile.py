@@ -14,6 +14,7 @@ from commonfactors.profile import (
 from commonfactors_web.checkins.models import Score
 from commonfactors_web.clients.models import Attendance as AttendanceChoice
 from commonfactors_web.clients.models import Episode
+from commonfactors_web.homework.services import completion
 
 
 def _factor_instruments() -> list[str]:
@@ -55,4 +56,6 @@ def attendance(episode: Episode) -> Attendance:
 
 
 def episode_profile(episode: Episode) -> list[Standing]:
-    return profile(measurements(episode), attendance=attendance(episode))
+    return profile(
+        measurements(episode), attendance=attendance(episode), homework=completion(episode)
+    )

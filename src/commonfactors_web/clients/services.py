@@ -70,3 +70,43 @@ def end_episode(episode: Episode, user: Any, status: str, ended_on: date | None 
     episode.save(update_fields=["status", "ended_on"])
     record(user, "episode.end", client=episode.client, obj=episode, status=status)
     return episode
+
+
+#: ``set_episode_plan_fields``: leave the measurement plan as it is.
+KEEP = object()
+
+
+def set_episode_plan_fields(
+    episode: Episode,
+    *,
+    modality: str | None = None,
+    measurement_plan: Any = KEEP,
+    session_techniques: dict[int, list[str]] | None = None,
+) -> None:
+    """Write the treatment-plan fields kept on the episode and its sessions: the modality,
+    the measurement plan (one of the client's practice; None: the practice default) and the
+    techniques used in sessions (session number → technique slugs).
+
+    Called by ``plans.services`` only, which checks the values against the practice's
+    catalogue, versions the change and audits it. Raises ValueError naming every problem."""
+    problems = []
+    plan = measurement_plan
+    if plan is not KEEP and plan is not None and plan.practice_id != episode.client.practice_id:
+        problems.append("the measurement plan belongs to another practice")
+    wanted = session_techniques or {}
+    sessions = {s.number: s for s in episode.sessions.filter(number__in=list(wanted))}
+    problems += [f"session {n} does not exist" for n in wanted if n not in sessions]
+    if problems:
+        raise ValueError("; ".join(problems))
+    fields = []
+    if modality is not None:
+        episode.modality = modality.strip()
+        fields.append("modality")
+    if plan is not KEEP:
+        episode.measurement_plan = plan
+        fields.append("measurement_plan")
+    if fields:
+        episode.save(update_fields=fields)
+    for number, slugs in wanted.items():
+        sessions[number].techniques = list(dict.fromkeys(slugs))
+        sessions[number].save(update_fields=["techniques"])

@@ -5,18 +5,21 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from commonfactors_web.accounts import access
-from commonfactors_web.accounts.models import Role
+from commonfactors_web.accounts.models import Role, User
 from commonfactors_web.audit.services import record
 from commonfactors_web.checkins.instruments import administrable, short_name
 from commonfactors_web.checkins.models import CheckIn
 from commonfactors_web.checkins.services import instruments_due, next_session_number
 from commonfactors_web.clients import overview, services
 from commonfactors_web.clients.forms import ClientForm
+from commonfactors_web.clients.models import EpisodeStatus
+from commonfactors_web.reminders.schedule import next_due
 
 
 @require_GET
@@ -27,11 +30,39 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("caseload")
 
 
+#: The caseload's filters: which episodes are shown.
+EPISODE_FILTERS = (("active", "Active episodes"), ("ended", "Ended episodes"), ("all", "All"))
+
+
 @require_GET
 @login_required
 def caseload(request: HttpRequest) -> HttpResponse:
     clients = access.visible_clients(request.user)
-    rows = overview.caseload(clients)
+    q = request.GET.get("q", "").strip()[:100]
+    flag = request.GET.get("flag", "")
+    episodes = request.GET.get("episodes", "active")
+    therapist = request.GET.get("therapist", "")
+    is_supervisor = getattr(request.user, "role", "") == Role.SUPERVISOR
+    therapists = (
+        list(User.objects.filter(pk__in=clients.values("therapist_id")).order_by("first_name"))
+        if is_supervisor
+        else []
+    )
+    if q:
+        clients = clients.filter(Q(code__icontains=q) | Q(name__icontains=q))
+    if is_supervisor and therapist.isdigit():
+        clients = clients.filter(therapist_id=int(therapist))
+    rows = overview.caseload(clients, due=next_due)
+    if episodes == "active":
+        rows = [r for r in rows if r.episode_status == EpisodeStatus.ACTIVE]
+    elif episodes == "ended":
+        rows = [r for r in rows if r.episode_status not in ("", EpisodeStatus.ACTIVE)]
+    if flag == "attention":
+        rows = [r for r in rows if r.flags]
+    elif flag in overview.FLAG_LABELS and flag != "rest":
+        rows = [r for r in rows if flag in r.flags]
+    elif flag == "rest":
+        rows = [r for r in rows if not r.flags]
     record(request.user, "caseload.view", clients=[r.client.pk for r in rows])
     return render(
         request,
@@ -39,9 +70,14 @@ def caseload(request: HttpRequest) -> HttpResponse:
         {
             "rows": rows,
             "can_add": access.can_add_clients(request.user),
-            "show_therapist": getattr(request.user, "role", "") == Role.SUPERVISOR,
+            "show_therapist": is_supervisor,
+            "therapists": therapists,
             "model_label": overview.primary_model_label(),
             "primary": short_name(settings.CF_PRIMARY_OUTCOME),
+            "urgency": overview.URGENCY,
+            "episode_filters": EPISODE_FILTERS,
+            "filters": {"q": q, "flag": flag, "episodes": episodes, "therapist": therapist},
+            "filtered": bool(q or flag or therapist or episodes != "active"),
         },
     )
 

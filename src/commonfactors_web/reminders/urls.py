@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from commonfactors_web.reminders import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("reminders/", views.reminders, name="reminders"),
+]

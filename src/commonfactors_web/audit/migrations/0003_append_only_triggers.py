@@ -47,7 +47,7 @@ POSTGRES_DOWN = [
 def _run(statements: dict[str, list[str]]) -> Any:
     def run(apps: Any, schema_editor: Any) -> None:
         for sql in statements.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, None)  # no parameters: the SQL holds a literal %
 
     return run
 

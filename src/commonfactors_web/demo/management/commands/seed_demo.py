@@ -27,6 +27,9 @@ from commonfactors_web.alerts.models import Alert, AlertKind, Signal
 from commonfactors_web.checkins import services as checkin_services
 from commonfactors_web.clients.models import Attendance, Client, EpisodeStatus
 from commonfactors_web.clients.services import create_client
+from commonfactors_web.homework import demo as homework_demo
+from commonfactors_web.plans import demo as plans_demo
+from commonfactors_web.reviews import demo as reviews_demo
 
 PRACTICE = "Demo practice (synthetic clients)"
 PASSWORD = "demo-password"
@@ -106,6 +109,9 @@ class Command(BaseCommand):
             rows = sessions.filter(pl.col("episode_id") == ep["episode_id"]).sort("session")
             self._load_episode(index, ep, rows, therapists[index % 3], plan, rng, today)
         self._settle_alerts(practice)
+        homework_demo.seed(practice, rng)
+        reviews_demo.seed(practice, rng)
+        plans_demo.seed(practice, rng)
         # slot:demo — each app adds its demo records here (plans, reviews, homework, reminders)
         return practice
 
