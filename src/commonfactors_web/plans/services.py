@@ -174,7 +174,7 @@ def save_technique(
 
 def _lock(episode: Episode) -> Episode:
     return (
-        Episode.objects.select_for_update()
+        Episode.objects.select_for_update(of=("self",))  # PostgreSQL: not the nullable joins
         .select_related("client", "measurement_plan")
         .get(pk=episode.pk)
     )
