@@ -95,13 +95,14 @@ def _outcome_signal(
             model_label=judged.model,
             change=judged.change if judged.change is not None else fields.get("change"),
         )
-    sig, _ = Signal.objects.get_or_create(
+    return Signal.objects.create(
         episode=episode,
         instrument=instrument,
         session_number=session_number,
-        defaults={"kind": SignalKind.OUTCOME, "checkin": checkin, **fields},
+        kind=SignalKind.OUTCOME,
+        checkin=checkin,
+        **fields,
     )
-    return sig
 
 
 def _alliance_signal(
@@ -113,20 +114,17 @@ def _alliance_signal(
     if rule is None:
         return None
     judged = alliance_signal({s: history[s] for s in sorted(history) if s <= session_number}, rule)
-    sig, _ = Signal.objects.get_or_create(
+    return Signal.objects.create(
         episode=episode,
         instrument=instrument,
         session_number=session_number,
-        defaults={
-            "kind": SignalKind.ALLIANCE,
-            "checkin": checkin,
-            "score": history[session_number],
-            "status": judged.status or "",
-            "reasons": list(judged.reasons),
-            "rule": judged.rule,
-        },
+        kind=SignalKind.ALLIANCE,
+        checkin=checkin,
+        score=history[session_number],
+        status=judged.status or "",
+        reasons=list(judged.reasons),
+        rule=judged.rule,
     )
-    return sig
 
 
 def _raise_for(sig: Signal, checkin: Any, notify: bool) -> Alert | None:
@@ -194,14 +192,22 @@ def evaluate_episode(
     rule = COMBINED_RULE if {"phq9", "gad7"} <= set(histories) else DEFAULT_RULE
     signals: list[Signal] = []
     alerts: list[Alert] = []
+    # a session already judged keeps its signals (one query for all, no savepoint per
+    # signal); a concurrent second judgement would fail on the unique constraint
+    stored = {
+        s.instrument: s
+        for s in Signal.objects.filter(
+            episode=episode, session_number=session_number, instrument__in=list(histories)
+        )
+    }
     for instrument, history in histories.items():
         if session_number not in history:
             continue
         measures = registry.definition(instrument).measures
-        sig: Signal | None = None
-        if measures == "outcome":
+        sig: Signal | None = stored.get(instrument)
+        if sig is None and measures == "outcome":
             sig = _outcome_signal(episode, instrument, history, session_number, checkin, rule)
-        elif measures == "alliance":
+        elif sig is None and measures == "alliance":
             sig = _alliance_signal(episode, instrument, history, session_number, checkin)
         if sig is None:
             continue

@@ -309,37 +309,45 @@ def store_administrations(
     """Store raw answers and the library's scores of one session (``entries``: instrument
     → {"answers": ..., "answered_at": iso}). Raises ScoringError if any cannot be scored.
     ``scored``: results the library gave already for the same answers (not scored again)."""
-    stored = []
+    results = {}
+    administrations = []
     for instrument, entry in entries.items():
         result = (scored or {}).get(instrument)
         if result is None:
             result = commonfactors.score(instrument, entry["answers"])
+        results[instrument] = result
         answered_at = entry.get("answered_at")
-        administration = Administration.objects.create(
-            checkin=checkin,
-            session=session,
-            instrument=instrument,
-            definition_version=result.definition_version,
-            answers=dict(entry["answers"]),
-            answered_at=datetime.fromisoformat(answered_at) if answered_at else timezone.now(),
-        )
-        stored.append(
-            Score.objects.create(
-                administration=administration,
+        administrations.append(
+            Administration(
+                checkin=checkin,
+                session=session,
                 instrument=instrument,
-                total=result.total,
-                subscales=dict(result.subscales),
-                band=result.band or "",
-                caseness=result.caseness,
-                risk_items=list(result.risk_items),
-                risk_unanswered=list(result.risk_unanswered),
-                prorated=result.prorated,
-                missing_items=list(result.missing_items),
                 definition_version=result.definition_version,
-                rules=dict(result.rules),
+                answers=dict(entry["answers"]),
+                answered_at=datetime.fromisoformat(answered_at) if answered_at else timezone.now(),
             )
         )
-    return stored
+    # two INSERTs for the session, whatever the number of instruments (both databases
+    # return the new ids); written once: bulk_create never updates
+    Administration.objects.bulk_create(administrations)
+    scores = [
+        Score(
+            administration=a,
+            instrument=a.instrument,
+            total=r.total,
+            subscales=dict(r.subscales),
+            band=r.band or "",
+            caseness=r.caseness,
+            risk_items=list(r.risk_items),
+            risk_unanswered=list(r.risk_unanswered),
+            prorated=r.prorated,
+            missing_items=list(r.missing_items),
+            definition_version=r.definition_version,
+            rules=dict(r.rules),
+        )
+        for a, r in zip(administrations, results.values(), strict=True)
+    ]
+    return Score.objects.bulk_create(scores)
 
 
 def score_history(episode: Episode, instrument: str) -> dict[int, float]:

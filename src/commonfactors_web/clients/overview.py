@@ -61,17 +61,14 @@ class CaseloadRow:
     open_kinds: frozenset[str]
     due: Any = None  # reminders.schedule.Due of the current episode, when active
 
-    @property
-    def open_risk(self) -> bool:
-        return AlertKind.RISK in self.open_kinds
+    flags: list[str] = field(init=False)  # the urgency flags that hold, most urgent first
+    open_risk: bool = field(init=False)
+    tier: str = field(init=False)
+    flag_labels: list[tuple[str, str]] = field(init=False)
+    status_badge: tuple[str, str] = field(init=False)  # (css class, words) when no flag
 
-    @property
-    def flag_labels(self) -> list[tuple[str, str]]:
-        return [(f, FLAG_LABELS[f]) for f in self.flags]
-
-    @property
-    def flags(self) -> list[str]:
-        """The urgency flags that hold, most urgent first (see :data:`URGENCY`)."""
+    def __post_init__(self) -> None:
+        # worked out once per row: the template reads them for every row of a caseload
         held = {_ALERT_TIER[k] for k in self.open_kinds if k in _ALERT_TIER}
         if self.status in ("red", "yellow"):
             held.add(self.status)
@@ -79,16 +76,19 @@ class CaseloadRow:
             held.add("rupture")
         if self.due is not None and self.due.overdue:
             held.add("overdue")
-        return sorted(held, key=_TIER.__getitem__)
-
-    @property
-    def tier(self) -> str:
-        flags = self.flags
-        return flags[0] if flags else "rest"
+        self.flags = sorted(held, key=_TIER.__getitem__)
+        self.open_risk = AlertKind.RISK in self.open_kinds
+        self.tier = self.flags[0] if self.flags else "rest"
+        self.flag_labels = [(f, FLAG_LABELS[f]) for f in self.flags]
+        self.status_badge = _STATUS_BADGES.get(self.status, ("", "not judged yet"))
 
     @property
     def attention(self) -> tuple[int, int, str]:
         return (_TIER[self.tier], -self.open_alerts, self.client.code)
+
+
+#: How a row without a flag shows its latest primary signal (as clients/status_badge.html).
+_STATUS_BADGES = {"on_track": ("badge badge-ok", "On track")}
 
 
 def _current_episodes(clients: QuerySet[Client]) -> dict[int, tuple[int, str]]:
@@ -115,27 +115,31 @@ def caseload(clients: QuerySet[Client], *, due: Any = None) -> list[CaseloadRow]
     alerts, the clients and their therapists."""
     primary = settings.CF_PRIMARY_OUTCOME
     current = _current_episodes(clients)
-    episode_ids = [pk for pk, _ in current.values()]
+    # every episode of the clients shown, as a subquery (a list of ids as parameters is
+    # slow to prepare); only the current episodes' rows are used below
+    visible = clients.values("pk")
     signals = _latest_per_client(
-        Signal.objects.filter(episode__in=episode_ids, instrument=primary),
+        Signal.objects.filter(episode__client__in=visible, instrument=primary),
         "episode_id",
         ("-session_number",),
         ("score", "change", "change_category", "status", "session_number"),
     )
     alliance = _latest_per_client(
-        Signal.objects.filter(episode__in=episode_ids, kind=SignalKind.ALLIANCE),
+        Signal.objects.filter(episode__client__in=visible, kind=SignalKind.ALLIANCE),
         "episode_id",
         ("-session_number", "-pk"),
         ("status",),
     )
     scores = _latest_per_client(
-        Score.objects.filter(administration__session__episode__in=episode_ids, instrument=primary),
+        Score.objects.filter(
+            administration__session__episode__client__in=visible, instrument=primary
+        ),
         "administration__session__episode_id",
         ("-administration__session__number",),
         ("band", "administration__session__date"),
     )
     sessions = dict(
-        Session.objects.filter(episode__in=episode_ids, attendance=Attendance.ATTENDED)
+        Session.objects.filter(episode__client__in=visible, attendance=Attendance.ATTENDED)
         .order_by()
         .values("episode_id")
         .annotate(n=Count("pk"))
@@ -145,7 +149,7 @@ def caseload(clients: QuerySet[Client], *, due: Any = None) -> list[CaseloadRow]
     kinds: defaultdict[int, set[str]] = defaultdict(set)
     for client_id, kind in (
         Alert.objects.open()
-        .filter(episode__client__in=clients.values("pk"))
+        .filter(episode__client__in=visible)
         .order_by()
         .values_list("episode__client_id", "kind")
     ):

@@ -16,7 +16,7 @@ from commonfactors_web.audit.services import record
 from commonfactors_web.checkins.instruments import administrable, short_name
 from commonfactors_web.checkins.models import CheckIn
 from commonfactors_web.checkins.services import instruments_due, next_session_number
-from commonfactors_web.clients import overview, services
+from commonfactors_web.clients import caseload_rows, overview, services
 from commonfactors_web.clients.forms import ClientForm
 from commonfactors_web.clients.models import EpisodeStatus
 from commonfactors_web.reminders.schedule import next_due
@@ -69,6 +69,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
         "clients/caseload.html",
         {
             "rows": rows,
+            "rows_html": caseload_rows.rows_html(rows, show_therapist=is_supervisor),
             "can_add": access.can_add_clients(request.user),
             "show_therapist": is_supervisor,
             "therapists": therapists,
