@@ -885,6 +885,8 @@ def main() -> None:
                 ("caseload", get_load(port, f"{caseload}, {n} at once", "/clients/",
                                       n, per, limit, log_in)),
             ]  # fmt: skip
+        if any(str(code).startswith("5") for _, run in runs for code in run.errors):
+            print("server errors — the end of gunicorn's log:\n" + server.tail(60))
         connections.close_all()
     finally:
         server.stop()

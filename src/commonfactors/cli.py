@@ -522,7 +522,7 @@ def demo(
 
     out.print("\n[bold]The web app[/]: migrating the local database and loading the demo practice")
     manage(["migrate", "--no-input", "-v", "0"])
-    manage(["seed_demo"])
+    manage(["seed_demo", "--site-url", f"http://127.0.0.1:{port}"])
     worker = _start_worker()
     # SIGTERM stops the server as Ctrl-C does, so that the worker is stopped with it
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
