@@ -142,6 +142,9 @@ class Command(BaseCommand):
             modality="CBT" if ep["intensity"] == "high" else "guided self-help",
             started_on=ep["start_date"] + shift,
             measurement_plan=plan,
+            # every third client can be e-mailed, so the demo's worker sends real reminders
+            # (printed on the console: the demo's e-mail backend)
+            email=f"c-{index + 1:04d}@demo.invalid" if index % 3 == 0 else "",
         )
         episode = client.episodes.get()  # create_client opens exactly one
         for row in rows.iter_rows(named=True):
