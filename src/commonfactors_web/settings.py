@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "commonfactors_web.reviews",
     "commonfactors_web.homework",
     "commonfactors_web.reminders",
+    "commonfactors_web.exports",
+    "commonfactors_web.api",
     "commonfactors_web.demo",
 ]
 

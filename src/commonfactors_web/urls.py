@@ -35,6 +35,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("commonfactors_web.reviews.urls")),
     path("", include("commonfactors_web.homework.urls")),
     path("", include("commonfactors_web.reminders.urls")),
+    path("", include("commonfactors_web.exports.urls")),
+    path("", include("commonfactors_web.api.urls")),
     path("c/done/", client_views.checkin_done, name="checkin_done"),
     path("c/<str:token>/", client_views.checkin_form, name="checkin_form"),
     path("admin/", admin.site.urls),
