@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# a library of Debian's pango, which WeasyPrint needs for the PDF reports (installed when missing)
+PANGO  := /usr/lib/$(shell uname -m)-linux-gnu/libpangoft2-1.0.so.0
 
 .PHONY: demo test lint typecheck pytest bench docs clean
 
@@ -15,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) $(PANGO)
 	$(BIN)/commonfactors demo
 
 test: $(STAMP) lint typecheck pytest
@@ -33,7 +35,12 @@ $(CHROMIUM):
 	@echo "installing Debian's chromium for the browser tests"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-pytest: $(STAMP) $(CHROMIUM)
+# PDF reports (WeasyPrint) lay out their text with Debian's pango libraries.
+$(PANGO):
+	@echo "installing Debian's pango for the PDF reports"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0
+
+pytest: $(STAMP) $(CHROMIUM) $(PANGO)
 	$(BIN)/pytest -W error
 
 bench: $(STAMP)

@@ -68,6 +68,9 @@ INSTALLED_APPS = [
     "commonfactors_web.homework",
     "commonfactors_web.reminders",
     "commonfactors_web.exports",
+    "commonfactors_web.practice",
+    "commonfactors_web.imports",
+    "commonfactors_web.reports",
     "commonfactors_web.api",
     "commonfactors_web.demo",
 ]

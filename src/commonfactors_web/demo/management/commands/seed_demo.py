@@ -32,6 +32,9 @@ from commonfactors_web.plans import demo as plans_demo
 from commonfactors_web.reviews import demo as reviews_demo
 
 PRACTICE = "Demo practice (synthetic clients)"
+#: clients whose episode has ended, besides the current caseload (the practice view needs
+#: at least 10 ended episodes per therapist for a profile)
+PAST_CLIENTS = 36
 PASSWORD = "demo-password"
 PEOPLE = (
     ("admin", Role.ADMIN, "Alex", "Admin"),
@@ -65,22 +68,31 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--clients", type=int, default=60)
+        parser.add_argument(
+            "--past-clients",
+            type=int,
+            default=PAST_CLIENTS,
+            help="clients whose episode has ended, on top of --clients (for the practice view)",
+        )
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--site-url", default=settings.CF_SITE_URL)
 
     def handle(self, *args: Any, **options: Any) -> None:
         practice = Practice.objects.filter(name=PRACTICE).first()
         if practice is None:
-            self.stdout.write(f"Loading {options['clients']} synthetic clients …")
+            self.stdout.write(
+                f"Loading {options['clients']} synthetic clients and "
+                f"{options['past_clients']} past ones …"
+            )
             with transaction.atomic():
-                practice = self._load(options["clients"], options["seed"])
+                practice = self._load(options["clients"], options["seed"], options["past_clients"])
         else:
             self.stdout.write("The demo practice exists already; keeping it.")
         self._print(practice, options["site_url"].rstrip("/"))
 
     # ------------------------------------------------------------------ loading
 
-    def _load(self, n_clients: int, seed: int) -> Practice:
+    def _load(self, n_clients: int, seed: int, n_past: int = 0) -> Practice:
         practice = create_practice(PRACTICE)
         team = create_team(practice, "Team A")
         therapists = []
@@ -108,6 +120,15 @@ class Command(BaseCommand):
         for index, ep in enumerate(episodes.iter_rows(named=True)):
             rows = sessions.filter(pl.col("episode_id") == ep["episode_id"]).sort("session")
             self._load_episode(index, ep, rows, therapists[index % 3], plan, rng, today)
+        # past clients: whole episodes that have ended, so that the practice view has enough
+        # ended episodes per therapist for a profile (its minimum caseload is 10)
+        past = generate(max(n_past, 1) * 3, seed=seed + 1)
+        past_sessions = past.sessions.filter(pl.col("attended"))
+        past_episodes = past.episodes.filter(pl.col("episode_number") == 1).head(n_past)
+        for offset, ep in enumerate(past_episodes.iter_rows(named=True)):
+            index = n_clients + offset
+            rows = past_sessions.filter(pl.col("episode_id") == ep["episode_id"]).sort("session")
+            self._load_episode(index, ep, rows, therapists[index % 3], plan, rng, today, ended=True)
         self._settle_alerts(practice)
         homework_demo.seed(practice, rng)
         reviews_demo.seed(practice, rng)
@@ -124,9 +145,11 @@ class Command(BaseCommand):
         plan: Any,
         rng: random.Random,
         today: date,
+        *,
+        ended: bool = False,
     ) -> None:
         n = rows.height
-        ongoing = n > 2 and rng.random() < 0.75
+        ongoing = not ended and n > 2 and rng.random() < 0.75
         keep = rng.randint(2, n) if ongoing else n
         rows = rows.head(keep)
         last_date: date = rows["date"][-1]
