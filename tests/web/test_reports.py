@@ -274,6 +274,8 @@ class TestPracticeReport:
         assert "Recovery 0 of 1 0 %" in text
         assert "Feb 2025" in text and "5 of 5 attended sessions had a check-in" in text
         assert "C-0001" not in text  # clients are counted, never named
+        # the therapist profiles as on the dashboard: one ended episode is too few
+        assert "Therapist profiles" in text and "too few episodes for a profile" in text
 
     def test_a_period_without_endings_says_so(self, ended: Episode, colleague: User) -> None:
         _, text = pdf_text(practice_pdf(colleague, since="2025-03-01").content)
@@ -331,3 +333,19 @@ def test_the_deploy_check_names_a_missing_pdf_engine(monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if it were not installed
     (error,) = pdf_engine_check()
     assert error.id == "commonfactors.E901" and "libpangoft2-1.0-0" in (error.hint or "")
+
+
+def test_the_practice_report_of_the_demo_has_the_profiles_and_the_funnel_plot() -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=StringIO())
+    supervisor = User.objects.get(username="supervisor")
+    r = practice_pdf(supervisor)
+    assert r.status_code == 200
+    _, text = pdf_text(r.content)
+    assert "Therapist profiles" in text and "ICC" in text
+    for name in ("Theo Therapist", "Tara Therapist", "Toni Therapist"):
+        assert name in text
+    assert "Funnel plot" in text

@@ -163,15 +163,34 @@ def _trend_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return [months[m] for m in sorted(months)]
 
 
-def dashboard(user: User, since: date | None = None, until: date | None = None) -> Dashboard:
-    """The team's figures for a supervisor (audited)."""
-    data = _data(access.visible_clients(user))
+@dataclass
+class TeamProfiles:
+    """The profiles of a supervisor's team and the funnel plot (as the dashboard and the
+    practice report show them)."""
+
+    profiles: Profiles
+    therapists: list[dict[str, Any]]
+    funnel_svg: str | None = None
+    funnel_rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def team_profiles(user: User, since: date | None = None, until: date | None = None) -> TeamProfiles:
+    """The team's therapist profiles, fitted on the practice (not audited: the caller is)."""
     profiles = _profiles(user.practice_id or 0, since, until)
     team = list(team_therapists(user))
     labels = {str(t.pk): t.display_name for t in team}
-    rows = []
-    for t in team:
-        rows.append({"therapist": t, "profile": profiles.row(t.pk)})
+    result = TeamProfiles(profiles, [{"therapist": t, "profile": profiles.row(t.pk)} for t in team])
+    if profiles.result is not None:
+        result.funnel_rows = practice.funnel_table(profiles.result, labels)
+        if result.funnel_rows:
+            result.funnel_svg = to_svg(practice.funnel_chart(profiles.result, labels))
+    return result
+
+
+def dashboard(user: User, since: date | None = None, until: date | None = None) -> Dashboard:
+    """The team's figures for a supervisor (audited)."""
+    data = _data(access.visible_clients(user))
+    team = team_profiles(user, since, until)
     board = Dashboard(
         since=since,
         until=until,
@@ -181,13 +200,11 @@ def dashboard(user: User, since: date | None = None, until: date | None = None) 
         completeness=practice.completeness(data.sessions, since=since, until=until).row(
             0, named=True
         ),
-        profiles=profiles,
-        therapists=rows,
+        profiles=team.profiles,
+        therapists=team.therapists,
+        funnel_svg=team.funnel_svg,
+        funnel_rows=team.funnel_rows,
     )
-    if profiles.result is not None:
-        board.funnel_rows = practice.funnel_table(profiles.result, labels)
-        if board.funnel_rows:
-            board.funnel_svg = to_svg(practice.funnel_chart(profiles.result, labels))
     record(
         user,
         "practice.dashboard.view",

@@ -22,6 +22,7 @@ from commonfactors_web.accounts import access
 from commonfactors_web.accounts.models import Role
 from commonfactors_web.audit.services import record
 from commonfactors_web.exports.services import collect
+from commonfactors_web.practice.services import team_profiles
 from commonfactors_web.reports.pdf import html_to_pdf
 from commonfactors_web.reports.services import Report
 
@@ -78,6 +79,8 @@ def practice_context(
             0, named=True
         ),
         "primary": settings.CF_PRIMARY_OUTCOME,
+        # the therapist profiles and the funnel plot, as the dashboard shows them
+        "team_profiles": team_profiles(user, since, until),
     }
 
 
