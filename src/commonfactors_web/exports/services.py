@@ -154,7 +154,10 @@ def collect(clients: QuerySet[Client]) -> Records:
         out.codes[client_of[pk]] = code
         out.client_ids.append(pk)
     episode_of: dict[int, tuple[str, str]] = {}
-    in_scope = clients.values("pk")
+    # the ids read above, not the clients' query again as a subquery: on PostgreSQL a
+    # supervisor's scope (clients joined to their therapists' team) as an IN-subquery of
+    # the administrations' four-table join could get a plan that ran for many minutes
+    in_scope = list(out.client_ids)
     episodes = Episode.objects.filter(client_id__in=in_scope).order_by("pk")
     for pk, client_id, practice_id, started, ended, status in episodes.values_list(
         "pk", "client_id", "client__practice_id", "started_on", "ended_on", "status"
