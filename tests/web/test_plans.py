@@ -743,8 +743,12 @@ def test_the_demo_gives_each_episode_a_plan_goals_and_ratings(
     plan = TreatmentPlan.objects.get(episode=episode)
     assert plan.techniques and plan.rationale
     progress = goal_progress(episode)
-    assert 1 <= len(progress) <= 3
-    assert all(len(p.ratings) == 4 for p in progress)  # sessions 2 to 5
+    # one entry per goal the demo agreed (one to three), each rated at sessions 2 to 5 and
+    # rising as PHQ-9 falls (15 → 6)
+    assert [p.goal for p in progress] == list(episode.goals.order_by("position"))
+    assert len(progress) in (1, 2, 3)
+    assert all(len(p.ratings) == 4 for p in progress)
+    assert all(p.ratings[-1].value > p.ratings[0].value for p in progress)
     assert all(s.techniques for s in episode.sessions.all())
     first = episode.goals.get(position=1)
     reworded = [
