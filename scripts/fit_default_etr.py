@@ -104,9 +104,11 @@ def evaluate(reg: SyntheticRegistry, episodes: int, seed: int) -> None:
     print(rules_markdown(results))
     print("\n### Alliance ruptures (within-client rule, synthetic session alliance)\n")
     print(ruptures_markdown(evaluate_ruptures(reg, test)))
+    without_homework = tuple(f for f in DROPOUT_FEATURES if f != "homework")
     variants = (
         (EARLY_FEATURES, "early-session features only"),
-        (DROPOUT_FEATURES, "default: early-session features and age"),
+        (without_homework, "early-session features and age, without homework"),
+        (DROPOUT_FEATURES, "default: early-session features, homework and age"),
     )
     for features, name in variants:
         model, report = evaluate_dropout(reg, test, features=features, reference=ref)

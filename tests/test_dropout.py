@@ -24,7 +24,12 @@ from commonfactors.trajectories import (
     dropout_features,
     dropout_report,
 )
-from commonfactors.trajectories.dropout import age_years
+from commonfactors.trajectories.dropout import (
+    Appointment,
+    age_years,
+    episode_dropout_risk,
+    on_model_scale,
+)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +74,7 @@ def test_features_are_taken_at_the_second_attended_session() -> None:
     assert row["alliance"] == 3.5 and row["attendance"] == pytest.approx(2 / 3)
     assert row["expectancy"] == 6.0 and row["age"] == 21.0 and row["dropout"] is False
     assert out["age"].to_list() == [21.0, None]
-    assert set(DROPOUT_FEATURES) <= set(out.columns)
+    assert set(DROPOUT_FEATURES) - set(out.columns) == {"homework"}  # no homework column
     first = dropout_features(sessions, episodes, after=1)
     assert "early_change" not in first.columns and first.height == 3
 
@@ -151,3 +156,111 @@ def test_the_shipped_model_is_labelled_synthetic(test_set: pl.DataFrame) -> None
     risk = m.predict_risk(test_set)
     assert risk.shape == (test_set.height,) and risk.min() > 0 and risk.max() < 1
     assert "dropout_risk" in m.predict_frame(test_set).columns
+
+
+# ------------------------------------------------------------------ homework and one episode
+
+
+def test_homework_is_the_mean_share_done_over_the_first_sessions_and_age_may_be_years() -> None:
+    sessions = pl.DataFrame(
+        {
+            "episode_id": [1, 1, 1, 1, 2, 2],
+            "session": [1, 2, 3, 4, 1, 2],
+            "attended": [True, False, True, True, True, True],
+            "phq9_total": [20, None, 17, 12, 10, 14],
+            "alliance": [3.0, None, 4.0, 5.0, 4.5, 3.5],
+            "homework": [None, None, 0.4, 1.0, float("nan"), None],
+        }
+    )
+    episodes = pl.DataFrame({"episode_id": [1, 2], "expectancy": [6.0, 8.0], "age": [33, 70]})
+    out = dropout_features(sessions, episodes)
+    # episode 1: sessions 1 and 3 attended; only session 3 has homework (0.4), session 4 is later
+    assert out["homework"].to_list() == [pytest.approx(0.4), None]
+    assert out["age"].to_list() == [33.0, 70.0]
+    assert out.columns[1:] == list(DROPOUT_FEATURES)
+    assert "homework" not in dropout_features(sessions.drop("homework"), episodes).columns
+
+
+def test_a_refit_recovers_a_known_homework_effect_on_dropout() -> None:
+    """Where dropout does depend on homework (here by construction, log-odds −0.6 per SD),
+    the fitted model finds that weight — what a practice's own refit would learn."""
+    reg = generate(20000, seed=5)
+    x = dropout_features(reg.sessions, reg.episodes).drop_nulls(list(DROPOUT_FEATURES))
+    z = x.select((pl.col(f) - pl.col(f).mean()) / pl.col(f).std() for f in DROPOUT_FEATURES)
+    truth = {"homework": -0.6, "alliance": -0.4, "early_change": 0.3}
+    logit = -1.3 + sum(b * z[f].to_numpy() for f, b in truth.items())
+    rng = np.random.default_rng(3)
+    y = rng.random(x.height) < 1 / (1 + np.exp(-logit))
+    fitted = DropoutModel().fit(x, y).odds_ratios()
+    for f in DROPOUT_FEATURES:
+        assert np.log(fitted[f]) == pytest.approx(truth.get(f, 0.0), abs=0.08), f
+
+
+def test_contributions_and_the_intercept_make_the_logit(model: DropoutModel) -> None:
+    frame = pl.DataFrame(
+        {f: [model.mean_[i] + 1.0, None] for i, f in enumerate(DROPOUT_FEATURES)},
+        schema=dict.fromkeys(DROPOUT_FEATURES, pl.Float64),
+    )
+    parts = model.contributions(frame)
+    risk = model.predict_risk(frame)
+    assert model.intercept_ + parts.sum(axis=1) == pytest.approx(np.log(risk / (1 - risk)))
+    # one point above the mean moves the log-odds by coef / scale; a missing value by nothing
+    assert parts[0] == pytest.approx(model.coef_ * (model.mean_ + 1 - model.center_) / model.scale_)
+    assert parts[1] == pytest.approx(model.coef_ * (model.mean_ - model.center_) / model.scale_)
+
+
+def test_scores_are_put_on_the_models_scales() -> None:
+    assert on_model_scale("alliance", 3.0, (0.0, 4.0)) == 4.0
+    assert on_model_scale("alliance", 0.0, (0.0, 4.0)) == 1.0
+    assert on_model_scale("alliance", 60.0, (12.0, 84.0)) == pytest.approx(1 + 4 * 48 / 72)
+    assert on_model_scale("expectancy", 5.0, (0.0, 10.0)) == 5.0
+    for bad in (("alliance", 5.0, (0.0, 4.0)), ("alliance", 1.0, (4.0, 0.0)), ("age", 1.0, (0, 9))):
+        with pytest.raises(TrajectoryError):
+            on_model_scale(*bad)
+
+
+def test_one_episodes_risk_is_the_models_risk_of_its_features() -> None:
+    model = default_dropout_model()
+    appointments = [
+        Appointment(3, attended=True, outcome=19, alliance=3.25, homework=0.0),
+        Appointment(1, attended=True, outcome=16, alliance=3.75),
+        Appointment(2, attended=False),
+        Appointment(4, attended=True, outcome=12, alliance=5.0, homework=1.0),
+    ]
+    assert episode_dropout_risk(appointments[1:3]) is None  # one attended session so far
+    got = episode_dropout_risk(appointments, expectancy=4.0, age=23.0)
+    assert got is not None
+    by_hand = {
+        "intake_severity": 16.0,
+        "early_change": 3.0,
+        "alliance": 3.5,
+        "attendance": 2 / 3,
+        "expectancy": 4.0,
+        "homework": 0.0,
+        "age": 23.0,
+    }
+    x = np.array([by_hand[f] for f in model.features])
+    z = (x - model.center_) / model.scale_
+    assert got.risk == pytest.approx(1 / (1 + np.exp(-(model.intercept_ + z @ model.coef_))))
+    assert (got.after, got.appointments, got.base_rate) == (2, 3, model.event_rate_)
+    assert "SYNTHETIC" in got.model
+    parts = {c.feature: c for c in got.contributions}
+    assert {f: parts[f].value for f in model.features} == pytest.approx(by_hand)
+    # worse at session 2, a weak alliance, low expectancy and youth all raise the risk here
+    for f in ("early_change", "alliance", "expectancy", "age"):
+        assert parts[f].direction == "raises", f
+    # without homework records the model takes the reference mean, and says so
+    none = episode_dropout_risk(
+        [Appointment(1, True, 16), Appointment(2, True, 19)], expectancy=4.0, age=23.0
+    )
+    assert none is not None
+    hw = next(c for c in none.contributions if c.feature == "homework")
+    assert (hw.value, hw.log_odds, hw.direction) == (None, 0.0, "little effect")
+    assert hw.assumed == pytest.approx(model.mean_[model.features.index("homework")])
+
+
+def test_one_episodes_risk_needs_an_intake_score_and_sound_numbers() -> None:
+    with pytest.raises(TrajectoryError, match="first attended session"):
+        episode_dropout_risk([Appointment(1, True), Appointment(2, True, 12)])
+    with pytest.raises(TrajectoryError, match="distinct"):
+        episode_dropout_risk([Appointment(1, True, 12), Appointment(1, True, 12)])

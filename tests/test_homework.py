@@ -271,3 +271,20 @@ def test_journal_text_keeps_spaces_and_refuses_what_does_not_fit() -> None:
         check_journal_text("a" * (JOURNAL_MAX_CHARS + 1))
     with pytest.raises(JournalError):
         check_journal_text(None)
+
+
+def test_completion_is_as_of_its_day_so_a_past_session_sees_what_was_known_then() -> None:
+    records = [
+        AssignmentRecord(date(2026, 3, 1), date(2026, 3, 8), date(2026, 3, 7)),  # done early
+        AssignmentRecord(date(2026, 3, 8), date(2026, 3, 15), date(2026, 3, 20)),  # done late
+        AssignmentRecord(date(2026, 3, 16), date(2026, 3, 22)),  # set after the 15th
+    ]
+    at_15 = completion(records, today=date(2026, 3, 15))
+    assert (at_15.assigned, at_15.due, at_15.completed, at_15.open) == (2, 1, 1, 1)
+    assert at_15.rate == 1.0 and at_15.last_completion == date(2026, 3, 7)
+    at_16 = completion(records, today=date(2026, 3, 16))  # the second is now overdue
+    assert (at_16.assigned, at_16.due, at_16.completed, at_16.overdue) == (3, 2, 1, 1)
+    assert at_16.rate == 0.5
+    at_23 = completion(records, today=date(2026, 3, 23))
+    assert (at_23.due, at_23.completed, at_23.overdue, at_23.rate) == (3, 2, 1, 2 / 3)
+    assert at_23.last_completion == date(2026, 3, 20)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from commonfactors.homework import AssignmentRecord, completion
 from commonfactors.support import (
     FactorReading,
     SupportError,
@@ -318,6 +319,43 @@ def test_low_expectancy_and_homework_from_measured_factors() -> None:
     assert rules_fired({}, [expectancy, homework]) == ["homework_low", "expectancy_low"]
     [_, low] = suggest({}, [expectancy, homework])
     assert len(low.because) == 2  # the mean of 4 and hope at 2
+
+
+def test_the_recorded_homework_completion_fires_the_homework_rule() -> None:
+    day = date(2026, 3, 20)
+    records = [
+        AssignmentRecord(date(2026, 3, 1), date(2026, 3, 8), date(2026, 3, 7)),
+        AssignmentRecord(date(2026, 3, 8), date(2026, 3, 15)),
+        AssignmentRecord(date(2026, 3, 10), date(2026, 3, 17)),
+    ]
+    low = completion(records, today=day)  # 1 of 3 due done
+    assert rules_fired({}, homework=low) == ["homework_low"]
+    [fired] = suggest({}, homework=low)
+    assert fired.because == (
+        "The homework record shows 1 of 3 assignments due were done (33 %), below 50 % (less "
+        "than half of the homework set through commonfactors and due was done (the evidence "
+        "points to doing half or more; the threshold is a design choice))",
+    )
+    half = completion(records[:2], today=day)  # 1 of 2: half is not below half
+    assert rules_fired({}, homework=half) == []
+    assert rules_fired({}, homework=completion([], today=day)) == []  # nothing due: no rate
+
+
+def test_a_homework_condition_is_a_share_with_its_basis(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "id: x\nversion: 1.0.0\nreview: support_review\nlicence: t\nrules:\n"
+        "  - {id: r, domain: goals, title: t, suggestion: s, rationale: r,\n"
+        "     when: [{homework: completion, below: 50}, {homework: completion, one_of: [x],\n"
+        "            basis: b}],\n"
+        "     evidence: [{citation: c, finding: f, kind: process, checked: source}]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SupportError) as caught:
+        read_rules(path)
+    text = str(caught.value) + " ".join(getattr(caught.value, "problems", ()))
+    for problem in ("say where the threshold comes from", "outside 0-1", "not one_of"):
+        assert problem in text, problem
 
 
 def test_answers_are_checked_before_rules_are_applied() -> None:

@@ -81,7 +81,7 @@ def test_the_feedback_loop(
     page = therapist.page
     page.goto(f"/clients/{client_with_intake.pk}/")
     therapist.shot(test, "7-client-page-after")
-    scores = page.get_by_role("table").first
+    scores = page.get_by_role("region", name="Scores and signals").get_by_role("table")
     assert scores.get_by_role("row").nth(2).get_by_role("cell").nth(1).inner_text().startswith("24")
     assert page.get_by_text("Not on track (red)").first.is_visible()
     assert page.locator(

@@ -1,7 +1,7 @@
 """The trajectory chart in a real browser (Playwright driving Debian's chromium, desktop):
 drawn by Vega under the page's CSP, values on hover and on keyboard focus, the static image
-without JavaScript and in print. Screenshots of each step are saved under
-``test-artifacts/`` (look at them)."""
+without JavaScript and in print; the dropout-risk panel beside it. Screenshots of each step
+are saved under ``test-artifacts/`` (look at them)."""
 
 from __future__ import annotations
 
@@ -120,6 +120,14 @@ def test_the_chart_draws_shows_values_on_hover_and_focus_and_prints(
     assert not canvas.is_visible()
     shot(therapist, figure, "5-print")
     page.emulate_media(media="screen")
+
+    # below the profile: the dropout risk from the first two sessions, with what went in
+    panel = page.locator("section.dropout")
+    panel.scroll_into_view_if_needed()
+    assert "estimated chance that this episode ends early" in panel.inner_text()
+    assert panel.locator("tbody tr").count() == 7
+    assert panel.get_by_text("Share of homework done").is_visible()
+    panel.screenshot(path=str(ARTIFACTS / f"{TEST}-6-dropout-{therapist.name}.png"))
 
     assert therapist.csp_violations() == []
     assert not [m for m in therapist.console if "rror" in m], therapist.console

@@ -23,6 +23,7 @@ from commonfactors_web.audit.models import AuditEvent
 from commonfactors_web.checkins import services as checkins
 from commonfactors_web.checkins.models import CheckIn
 from commonfactors_web.clients.models import Attendance, Client
+from commonfactors_web.homework.services import assign
 from commonfactors_web.reviews import services
 from commonfactors_web.reviews.models import (
     Adaptation,
@@ -167,6 +168,27 @@ class TestFactorsAndSuggestions:
         assert suggestions == support.suggest(
             kept, readings, signals={"outcome": "red", "alliance": "stable"}
         )
+
+    def test_the_recorded_homework_completion_feeds_the_suggestions_and_the_page(
+        self, red_alert: Alert, owner: User
+    ) -> None:
+        episode = red_alert.episode
+        set_on = timezone.now() - timedelta(days=20)
+        for due in (10, 5):
+            assign(
+                episode,
+                owner,
+                "activity_schedule",
+                due_on=timezone.localdate() - timedelta(days=due),
+                now=set_on,
+            )
+        _, suggestions = services.suggestions_for(red_alert, {})
+        homework = next(s for s in suggestions if s.rule == "homework_low")
+        assert homework.because[0].startswith(
+            "The homework record shows 0 of 2 assignments due were done (0 %), below 50 %"
+        )
+        page = browser_for(owner).get(f"/alerts/{red_alert.pk}/review/").content.decode()
+        assert "Recorded in commonfactors: 0 of 2 assignments due done (0 %); 2 set in all." in page
 
 
 class TestSaveReview:

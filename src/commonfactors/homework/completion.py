@@ -14,7 +14,9 @@ The rule (our design, stated so it can be audited):
   without a due date is due :data:`DEFAULT_DUE_DAYS` days after it was set: one week, the
   usual gap between sessions), so homework set today does not lower the rate;
 * the **rate** is completed ÷ due (None when nothing is due yet); **on time** means completed
-  on or before the due date.
+  on or before the due date;
+* the summary is *as of* ``today``: an assignment set later, or a completion later, does
+  not count yet (so the rate at a past session is what was known then).
 """
 
 from __future__ import annotations
@@ -77,9 +79,13 @@ class CompletionSummary:
 
 def completion(assignments: Iterable[AssignmentRecord], *, today: date) -> CompletionSummary:
     """Summarise ``assignments`` as of ``today`` (see the module docstring for the rule)."""
-    counted = [a for a in assignments if not a.withdrawn]
-    done = [a for a in counted if a.completed_on is not None]
-    overdue = [a for a in counted if a.completed_on is None and a.effective_due < today]
+    counted = [a for a in assignments if not a.withdrawn and a.assigned_on <= today]
+    done = [a for a in counted if a.completed_on is not None and a.completed_on <= today]
+    overdue = [
+        a
+        for a in counted
+        if (a.completed_on is None or a.completed_on > today) and a.effective_due < today
+    ]
     due = len(done) + len(overdue)
     on_time = [a for a in done if a.completed_on is not None and a.completed_on <= a.effective_due]
     last = max((a.completed_on for a in done if a.completed_on is not None), default=None)

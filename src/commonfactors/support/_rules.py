@@ -17,6 +17,7 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
+from commonfactors.homework.completion import CompletionSummary
 from commonfactors.instruments.registry import Registry, default_registry
 from commonfactors.instruments.schema import Definition
 from commonfactors.support._common import (
@@ -84,11 +85,14 @@ class Evidence(Strict):
 
 
 class Condition(Strict):
-    """One test on an ``answer``, a ``factor`` or a ``signal``: ``one_of`` a list of values,
-    or one comparison (``at_most``, ``at_least``, ``below``, ``above``)."""
+    """One test on an ``answer``, a ``factor``, a ``signal`` or the recorded ``homework``
+    (``completion``: the share of the homework due that was done, 0–1, from
+    :func:`commonfactors.homework.completion`): ``one_of`` a list of values, or one
+    comparison (``at_most``, ``at_least``, ``below``, ``above``)."""
 
     answer: str | None = None
     factor: str | None = None
+    homework: Literal["completion"] | None = None
     item: str | None = None
     subscale: str | None = None
     any_item: bool = False
@@ -103,16 +107,30 @@ class Condition(Strict):
     @model_validator(mode="after")
     def _shape(self) -> Self:
         problems = []
-        targets = [t for t in (self.answer, self.factor, self.signal) if t is not None]
+        targets = [
+            t for t in (self.answer, self.factor, self.signal, self.homework) if t is not None
+        ]
         if len(targets) != 1:
-            problems.append("a condition names exactly one of answer, factor or signal")
+            problems.append("a condition names exactly one of answer, factor, signal or homework")
         tests = len(self.comparisons) + (1 if self.one_of else 0)
         if tests != 1:
             problems.append(
                 "a condition has exactly one test: one_of, at_most, at_least, below or above"
             )
-        if self.factor is None and (self.item or self.subscale or self.any_item or self.basis):
-            problems.append("item, subscale, any_item and basis belong to a factor condition")
+        if self.factor is None and (self.item or self.subscale or self.any_item):
+            problems.append("item, subscale and any_item belong to a factor condition")
+        if self.factor is None and self.homework is None and self.basis:
+            problems.append("basis belongs to a factor or homework condition")
+        if self.homework is not None:
+            if self.one_of:
+                problems.append("homework completion: compare with a share (0-1), not one_of")
+            if not self.basis.strip():
+                problems.append("homework completion: say where the threshold comes from (basis)")
+            problems += [
+                f"homework completion: {name} {fmt(v)} is outside 0-1"
+                for name, v in self.comparisons
+                if not 0 <= v <= 1
+            ]
         if self.factor is not None:
             if self.one_of:
                 problems.append(f"factor {self.factor}: compare with a number, not one_of")
@@ -228,6 +246,8 @@ def _condition_problems(c: Condition, review: ReviewDefinition, registry: Regist
             for name, v in c.comparisons
             if not lo <= v <= hi
         ]
+    if c.homework is not None:
+        return []  # checked when the condition is made
     known = SIGNAL_STATUSES[c.signal or ""]
     return [f"signal {c.signal}: unknown status {v!r}" for v in c.one_of if v not in known]
 
@@ -310,9 +330,10 @@ class _Context:
         factors: Mapping[str, FactorReading],
         signals: Mapping[str, str | None],
         registry: Registry,
+        homework: CompletionSummary | None = None,
     ) -> None:
         self.review, self.answers, self.factors = review, answers, factors
-        self.signals, self.registry = signals, registry
+        self.signals, self.registry, self.homework = signals, registry, homework
 
     def holds(self, c: Condition) -> str | None:
         """Why ``c`` holds, in plain words, or None when it does not."""
@@ -320,6 +341,8 @@ class _Context:
             return self._answer(c)
         if c.factor is not None:
             return self._factor(c)
+        if c.homework is not None:
+            return self._homework(c)
         status = self.signals.get(c.signal or "")
         if status and status in c.one_of:
             return f"the {c.signal} signal is {_STATUS_WORDS.get(status, status)}"
@@ -337,6 +360,19 @@ class _Context:
                 _COMPARISONS[name][0](value, v) for name, v in c.comparisons
             )
         return f"you answered “{q.label_of(value)}” to “{q.text}”" if hit else None
+
+    def _homework(self, c: Condition) -> str | None:
+        done = self.homework
+        if done is None or done.rate is None:
+            return None
+        name, test = c.comparisons[0]
+        compare, words = _COMPARISONS[name]
+        if not compare(done.rate, test):
+            return None
+        return (
+            f"the homework record shows {done.completed} of {done.due} assignments due were done "
+            f"({done.percent} %), {words} {fmt(100 * test)} % ({c.basis})"
+        )
 
     def _factor(self, c: Condition) -> str | None:
         reading = self.factors.get(c.factor or "")
@@ -386,6 +422,7 @@ def suggest(
     review: ReviewDefinition | None = None,
     rules: RuleSet | None = None,
     registry: Registry | None = None,
+    homework: CompletionSummary | None = None,
 ) -> list[Suggestion]:
     """The adaptations the rules suggest, in the order of the rules file.
 
@@ -393,7 +430,9 @@ def suggest(
     :class:`SupportError` names every problem). ``factors``: the latest reading of each
     measured instrument (by instrument id, or an iterable of readings); readings of
     instruments that were not measured are simply absent or have ``value`` None.
-    ``signals``: the episode's current ``"outcome"`` and ``"alliance"`` status."""
+    ``signals``: the episode's current ``"outcome"`` and ``"alliance"`` status.
+    ``homework``: the episode's homework completion (:func:`commonfactors.homework.completion`),
+    for the rules that test the recorded homework."""
     review = review or default_review()
     rules = rules or default_rules()
     registry = registry or default_registry()
@@ -403,6 +442,7 @@ def suggest(
         _factor_map(factors),
         dict(signals or {}),
         registry,
+        homework,
     )
     out = []
     for rule in rules.rules:

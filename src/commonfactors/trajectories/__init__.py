@@ -16,10 +16,12 @@ from commonfactors.trajectories.dropout import (
     EARLY_FEATURES,
     DropoutModel,
     DropoutReport,
+    DropoutRisk,
     GroupResult,
     default_dropout_model,
     dropout_features,
     dropout_report,
+    episode_dropout_risk,
 )
 from commonfactors.trajectories.etr import (
     DEFAULT_MODELS,
@@ -56,6 +58,7 @@ __all__ = [
     "AllianceSignal",
     "DropoutModel",
     "DropoutReport",
+    "DropoutRisk",
     "ExpectedTreatmentResponse",
     "GroupResult",
     "ModelNotFittedError",
@@ -72,6 +75,7 @@ __all__ = [
     "default_model",
     "dropout_features",
     "dropout_report",
+    "episode_dropout_risk",
     "explain_rule",
     "load_model",
     "pooled_within_sd",

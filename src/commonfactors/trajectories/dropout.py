@@ -9,8 +9,12 @@
 * ``alliance``: the mean session alliance over those sessions;
 * ``attendance``: the share of appointments so far that were attended (``after`` ≥ 2);
 * ``expectancy``: the client's outcome expectation at intake;
-* ``age``: years, the middle of the client's age band
-  (``"25-34"`` → 29.5, an open band ``"65+"`` → 70), when ``episodes`` has ``age_band``.
+* ``homework``: the mean share of the homework done over those sessions (each session's
+  value is the share of the homework due by then that was done; none is due at intake),
+  when ``sessions`` has a homework column;
+* ``age``: years — the episode's ``age`` when ``episodes`` has one, otherwise the middle of
+  the client's age band (``"25-34"`` → 29.5, an open band ``"65+"`` → 70), when
+  ``episodes`` has ``age_band``.
 
 :class:`DropoutModel` is a logistic regression on the standardised features, recalibrated
 by Platt scaling with cross-validation (scikit-learn ``CalibratedClassifierCV``,
@@ -21,9 +25,15 @@ are always made from those coefficients, so a saved and reloaded model predicts 
 the same. Missing feature values are replaced by the reference data's mean.
 
 Predictors and effect directions: ``reference/trajectories.md`` §4.3 (weaker alliance,
-d = .55; missed sessions; low expectancy). :func:`dropout_report` gives discrimination
-(AUC), calibration (Brier score, calibration intercept and slope, a reliability table)
-and AUC per client group.
+d = .55; missed sessions; low expectancy); homework engagement went with less dropout in
+Stirman et al. (2018, *Behav Ther* 49:741–755), a direction without a pooled figure, so the
+synthetic registry has no direct homework–dropout path and the shipped model gives
+homework the weight the indirect path (homework → change → dropout) earns there;
+refitted on a practice's own records it learns the practice's own weight.
+:func:`episode_dropout_risk` is the one-episode path the web app uses: plain appointment
+records in, the risk and each feature's contribution out. :func:`dropout_report` gives
+discrimination (AUC), calibration (Brier score, calibration intercept and slope, a
+reliability table) and AUC per client group.
 """
 
 from __future__ import annotations
@@ -53,19 +63,34 @@ from commonfactors.trajectories._common import (
 __all__ = [
     "DROPOUT_FEATURES",
     "EARLY_FEATURES",
+    "FEATURE_LABELS",
+    "FEATURE_SCALES",
+    "OUTCOME_INSTRUMENT",
+    "Appointment",
+    "Contribution",
     "DropoutModel",
     "DropoutReport",
+    "DropoutRisk",
     "GroupResult",
     "age_years",
     "default_dropout_model",
     "dropout_features",
     "dropout_report",
+    "episode_dropout_risk",
+    "on_model_scale",
 ]
 
 Floats = npt.NDArray[np.float64]
 
 #: The early-session features.
-EARLY_FEATURES = ("intake_severity", "early_change", "alliance", "attendance", "expectancy")
+EARLY_FEATURES = (
+    "intake_severity",
+    "early_change",
+    "alliance",
+    "attendance",
+    "expectancy",
+    "homework",
+)
 
 #: The default features: the early-session ones and age. With the early-session features
 #: alone the model ranked clients as well within every age band but under-predicted
@@ -85,12 +110,14 @@ def dropout_features(
     episode: str = "episode_id",
     session: str = "session",
     attended: str = "attended",
+    homework: str = "homework",
     keep: Sequence[str] = ("dropout", "age_band", "gender"),
 ) -> pl.DataFrame:
     """One row per episode with at least ``after`` attended sessions: ``episode`` and the
-    features of :data:`DROPOUT_FEATURES` that exist at that point (``age`` only when
-    ``episodes`` has ``age_band``), plus the ``keep``
-    columns of ``episodes`` that are present (the outcome and the client groups).
+    features of :data:`DROPOUT_FEATURES` that exist at that point (``homework`` only when
+    ``sessions`` has the ``homework`` column, ``age`` only when ``episodes`` has ``age`` or
+    ``age_band``), plus the ``keep`` columns of ``episodes`` that are present (the outcome
+    and the client groups).
 
     ``sessions`` has one row per appointment (``attended`` true or false, ``session`` its
     number); ``episodes`` one row per episode with ``expectancy``. Polars or pandas."""
@@ -114,6 +141,8 @@ def dropout_features(
         pl.col(alliance).cast(pl.Float64).mean().alias("alliance"),
         pl.len().alias("__n"),
     ]
+    if homework in s.columns:
+        agg.append(pl.col(homework).cast(pl.Float64).fill_nan(None).mean().alias("homework"))
     if after >= 2:
         agg += [
             (pl.col(score).last() - pl.col(score).first()).cast(pl.Float64).alias("early_change"),
@@ -121,7 +150,12 @@ def dropout_features(
         ]
     feats = first.group_by(episode, maintain_order=True).agg(agg).filter(pl.col("__n") == after)
     kept = [c for c in keep if c in e.columns and c != episode]
-    extra = [age_years(pl.col("age_band")).alias("age")] if "age_band" in e.columns else []
+    if "age" in e.columns:
+        extra = [pl.col("age").cast(pl.Float64)]
+    elif "age_band" in e.columns:
+        extra = [age_years(pl.col("age_band")).alias("age")]
+    else:
+        extra = []
     cols = e.select(episode, pl.col(expectancy).cast(pl.Float64).alias("expectancy"), *extra, *kept)
     out = feats.join(cols, on=episode, how="left")
     order = [f for f in DROPOUT_FEATURES if f in out.columns]
@@ -289,6 +323,16 @@ class DropoutModel(BaseEstimator):  # type: ignore[misc]
             pl.Series("dropout_risk", self.predict_risk(X))
         )
 
+    def contributions(self, X: object) -> Floats:  # noqa: N803
+        """Each feature's share of each row's log-odds of dropout, against a client at the
+        reference mean (``coef · (x − center) / scale``; a missing value contributes 0, as it
+        is taken at the mean). Rows × features; with the intercept they sum to the logit."""
+        self._check_fitted()
+        x = self._matrix(X)
+        x = np.where(np.isnan(x), self.mean_, x)
+        out: Floats = (x - self.center_) / self.scale_ * self.coef_
+        return out
+
     def odds_ratios(self) -> dict[str, float]:
         """Odds ratio of dropout per SD of each feature (calibrated model)."""
         self._check_fitted()
@@ -370,6 +414,170 @@ def default_dropout_model() -> DropoutModel:
         "models", "dropout_synthetic.json"
     )
     return DropoutModel.from_json(text.read_text("utf-8"))
+
+
+# ------------------------------------------------------------------------------ one episode
+
+#: The outcome instrument of the shipped model (its ``intake_severity`` and ``early_change``
+#: are PHQ-9 totals).
+OUTCOME_INSTRUMENT = "phq9"
+
+#: The scales of the shipped model's self-report features, as the synthetic registry drew
+#: them: the session alliance as an item mean on 1–5 (WAI-SR-like) and the intake outcome
+#: expectation as a 0–10 mean (like the expectancy practice questions).
+FEATURE_SCALES: dict[str, tuple[float, float]] = {"alliance": (1.0, 5.0), "expectancy": (0.0, 10.0)}
+
+#: The features in plain words, for screens and reports.
+FEATURE_LABELS = {
+    "intake_severity": "PHQ-9 at intake",
+    "early_change": "PHQ-9 change by the second session (+ is worse)",
+    "alliance": "Alliance, mean of the first sessions (1–5)",
+    "attendance": "Share of appointments attended",
+    "expectancy": "Expected benefit at intake (0–10)",
+    "homework": "Share of homework done",
+    "age": "Age (years)",
+}
+
+#: A contribution smaller than this (in log-odds, about ±5 % of the odds) is "little effect".
+NEGLIGIBLE_LOG_ODDS = 0.05
+
+
+def on_model_scale(feature: str, score: float, score_range: tuple[float, float]) -> float:
+    """A score on its instrument's own range put linearly on the scale the model's
+    ``feature`` was fitted on (:data:`FEATURE_SCALES`): the lowest possible score → the
+    scale's bottom, the highest → its top. E.g. the alliance practice questions (item mean
+    0–4): 3.0 → 4.0 on the alliance's 1–5."""
+    if feature not in FEATURE_SCALES:
+        raise TrajectoryError(
+            f"no model scale for feature {feature!r}; known: {sorted(FEATURE_SCALES)}"
+        )
+    lo, hi = score_range
+    if not hi > lo:
+        raise TrajectoryError(f"a score range must rise, not {score_range!r}")
+    if not lo <= score <= hi:
+        raise TrajectoryError(f"{feature} score {score!r} lies outside its range {score_range!r}")
+    a, b = FEATURE_SCALES[feature]
+    return a + (b - a) * (score - lo) / (hi - lo)
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """One appointment of an episode as plain values, for :func:`episode_dropout_risk`.
+
+    ``outcome`` is the outcome total the model was fitted on (PHQ-9 for the shipped model);
+    ``alliance`` is on the model's 1–5 scale (:func:`on_model_scale`);
+    ``homework`` is the share (0–1) of the homework due by this appointment that was done,
+    None when none was due."""
+
+    number: int
+    attended: bool
+    outcome: float | None = None
+    alliance: float | None = None
+    homework: float | None = None
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One feature of an episode's dropout risk: its value (None when missing, then taken at
+    the reference mean ``assumed``) and how far it moves the log-odds from a client at the
+    reference mean (positive raises the risk)."""
+
+    feature: str
+    value: float | None
+    assumed: float
+    log_odds: float
+
+    @property
+    def direction(self) -> str:
+        """``"raises"``, ``"lowers"`` or ``"little effect"`` (see :data:`NEGLIGIBLE_LOG_ODDS`)."""
+        if self.value is None or abs(self.log_odds) < NEGLIGIBLE_LOG_ODDS:
+            return "little effect"
+        return "raises" if self.log_odds > 0 else "lowers"
+
+
+@dataclass(frozen=True)
+class DropoutRisk:
+    """An episode's risk of dropping out, estimated from its first ``after`` attended
+    sessions, with the reference base rate and each feature's contribution."""
+
+    risk: float
+    after: int
+    appointments: int
+    base_rate: float
+    contributions: tuple[Contribution, ...]
+    model: str
+
+
+def episode_dropout_risk(
+    appointments: Sequence[Appointment],
+    *,
+    expectancy: float | None = None,
+    age: float | None = None,
+    model: DropoutModel | None = None,
+    after: int = 2,
+) -> DropoutRisk | None:
+    """The dropout risk of one episode from its appointments (any order; numbered from 1),
+    its intake outcome expectation and the client's age in years; None until ``after``
+    sessions were attended. The features are those of :func:`dropout_features` — the same
+    rule the model was fitted and evaluated with. ``model`` defaults to the shipped
+    (SYNTHETIC) model."""
+    model = model or default_dropout_model()
+    ordered = sorted(appointments, key=lambda a: a.number)
+    numbers = [a.number for a in ordered]
+    if len(set(numbers)) != len(numbers) or any(n < 1 for n in numbers):
+        raise TrajectoryError(f"appointment numbers must be distinct and from 1: {numbers}")
+    attended = [a for a in ordered if a.attended]
+    if len(attended) < after:
+        return None
+    if attended[0].outcome is None:
+        raise TrajectoryError(
+            "no outcome score at the first attended session: the risk would rest on an "
+            "assumed intake severity"
+        )
+    sessions = pl.DataFrame(
+        {
+            "episode_id": [1] * len(ordered),
+            "session": numbers,
+            "attended": [a.attended for a in ordered],
+            "outcome": [a.outcome for a in ordered],
+            "alliance": [a.alliance for a in ordered],
+            "homework": [a.homework for a in ordered],
+        },
+        schema={
+            "episode_id": pl.Int64,
+            "session": pl.Int64,
+            "attended": pl.Boolean,
+            "outcome": pl.Float64,
+            "alliance": pl.Float64,
+            "homework": pl.Float64,
+        },
+    )
+    episodes = pl.DataFrame(
+        {"episode_id": [1], "expectancy": [expectancy], "age": [age]},
+        schema={"episode_id": pl.Int64, "expectancy": pl.Float64, "age": pl.Float64},
+    )
+    feats = dropout_features(sessions, episodes, after=after, score="outcome", keep=())
+    missing = [f for f in model.features if f not in feats.columns]
+    if missing:
+        raise TrajectoryError(f"the model needs feature(s) one episode cannot give: {missing}")
+    parts = model.contributions(feats)[0]
+    row = feats.row(0, named=True)
+    return DropoutRisk(
+        risk=float(model.predict_risk(feats)[0]),
+        after=after,
+        appointments=numbers.index(attended[after - 1].number) + 1,
+        base_rate=model.event_rate_,
+        contributions=tuple(
+            Contribution(
+                feature=f,
+                value=None if row[f] is None else float(row[f]),
+                assumed=float(model.mean_[i]),
+                log_odds=float(parts[i]),
+            )
+            for i, f in enumerate(model.features)
+        ),
+        model=model.label,
+    )
 
 
 # ------------------------------------------------------------------------------ evaluation

@@ -133,25 +133,26 @@ def open_assignments(episode: Episode) -> list[Assignment]:
     return sorted(rows, key=lambda a: (a.due_on is None, a.due_on or date.max, a.pk))
 
 
-def completion(episode: Episode, *, today: date | None = None) -> library.CompletionSummary:
-    """The library's completion summary of ``episode``'s homework (for the client page and
-    the common-factors profile)."""
-    today = today or timezone.localdate()
+def assignment_records(episode: Episode) -> list[library.AssignmentRecord]:
+    """``episode``'s homework as the library's plain records."""
     rows = Assignment.objects.filter(episode=episode).values_list(
         "created_at", "due_on", "completed_at", "status"
     )
-    return library.completion(
-        [
-            library.AssignmentRecord(
-                assigned_on=timezone.localdate(created),
-                due_on=due,
-                completed_on=timezone.localdate(done) if done else None,
-                withdrawn=status == AssignmentStatus.WITHDRAWN,
-            )
-            for created, due, done, status in rows
-        ],
-        today=today,
-    )
+    return [
+        library.AssignmentRecord(
+            assigned_on=timezone.localdate(created),
+            due_on=due,
+            completed_on=timezone.localdate(done) if done else None,
+            withdrawn=status == AssignmentStatus.WITHDRAWN,
+        )
+        for created, due, done, status in rows
+    ]
+
+
+def completion(episode: Episode, *, today: date | None = None) -> library.CompletionSummary:
+    """The library's completion summary of ``episode``'s homework as of ``today`` (for the
+    client page, the common-factors profile and the dropout risk)."""
+    return library.completion(assignment_records(episode), today=today or timezone.localdate())
 
 
 # ------------------------------------------------------------------ the client's link

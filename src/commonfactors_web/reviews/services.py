@@ -28,6 +28,7 @@ from commonfactors_web.checkins.instruments import administrable, short_name
 from commonfactors_web.checkins.models import Score
 from commonfactors_web.checkins.services import NewLink, create_checkin
 from commonfactors_web.clients.models import Episode, Session
+from commonfactors_web.homework.services import completion
 from commonfactors_web.reviews.models import Adaptation, ReviewQuestionnaire, SupportReview
 
 #: The most adaptations of the therapist's own words one review records.
@@ -155,11 +156,15 @@ def suggestions_for(
     alert: Alert, answers: Mapping[str, object]
 ) -> tuple[dict[str, support.Answer], list[support.Suggestion]]:
     """The kept answers and the library's suggestions for them, from the episode's latest
-    factors and signals. Raises :class:`commonfactors.support.SupportError` for bad answers."""
+    factors, signals and homework completion. Raises
+    :class:`commonfactors.support.SupportError` for bad answers."""
     kept = support.validate_answers(answers)
     factors = latest_factors(alert.episode)
     signals = current_signals(alert.episode, outcome_instrument(alert))
-    return kept, support.suggest(kept, [f.reading for f in factors], signals=signals)
+    homework = completion(alert.episode)
+    return kept, support.suggest(
+        kept, [f.reading for f in factors], signals=signals, homework=homework
+    )
 
 
 def other_open_alerts(alert: Alert) -> list[Alert]:

@@ -25,6 +25,7 @@ from commonfactors_web.alerts.models import Alert
 from commonfactors_web.audit.services import record
 from commonfactors_web.checkins.instruments import short_name
 from commonfactors_web.clients.models import Client
+from commonfactors_web.homework.services import completion
 from commonfactors_web.reviews import forms, services
 from commonfactors_web.reviews.explain import explain_all
 from commonfactors_web.reviews.models import SupportReview
@@ -109,6 +110,7 @@ def _page(
             (a, posted is None or a.pk in posted.also) for a in services.other_open_alerts(alert)
         ],
         questionnaires=services.questionnaires_of(alert),
+        homework=completion(alert.episode),
         questionnaire_names=[short_name(i) for i in services.questionnaire_instruments()],
     )
     return render(request, "reviews/review.html", context, status=status)

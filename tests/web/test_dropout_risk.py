@@ -1,0 +1,169 @@
+"""The dropout risk on the client page: the library's model, fed from the episode's records —
+outcome, alliance, attendance, expectancy, age and the homework completion known at the time."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.utils import timezone
+
+from commonfactors.trajectories.dropout import (
+    Appointment,
+    default_dropout_model,
+    episode_dropout_risk,
+)
+from commonfactors_web.accounts.models import User
+from commonfactors_web.checkins.services import record_past_session
+from commonfactors_web.clients.dropout import dropout_risk
+from commonfactors_web.clients.models import Attendance, Client, EpisodeStatus
+from commonfactors_web.homework.models import Assignment, AssignmentStatus
+from commonfactors_web.homework.services import assign
+
+from .helpers import PHQ9_MILD, browser_for
+
+pytestmark = pytest.mark.django_db
+
+PHQ9_WORSE = {f"phq9_{i}": 2 for i in range(1, 9)} | {"phq9_9": 0}  # 16
+
+
+def entries(**given: dict[str, int]) -> dict[str, dict[str, object]]:
+    return {name: {"answers": answers} for name, answers in given.items()}
+
+
+def at(day: object) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(10)))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def early(client_record: Client, owner: User) -> Client:
+    """Session 1 (21 days ago): PHQ-9 8, expectancy items 3, 4, 5 (mean 4.0 on 0–10); a thought
+    record set that day, due 14 days ago; session 2 missed; session 3 (7 days ago): PHQ-9 16,
+    alliance items 2, 3, 2, 3 (mean 2.5 on 0–4 → 3.5 on the model's 1–5)."""
+    client_record.birth_year = timezone.localdate().year - 30
+    client_record.save()
+    episode = client_record.episodes.get()
+    today = timezone.localdate()
+    first = today - timedelta(days=21)
+    record_past_session(
+        episode,
+        1,
+        first,
+        Attendance.ATTENDED,
+        entries(
+            phq9=PHQ9_MILD,
+            cf_expectancy={"cf_expectancy_1": 3, "cf_expectancy_2": 4, "cf_expectancy_3": 5},
+        ),
+    )
+    assign(episode, owner, "thought_record", due_on=today - timedelta(days=14), now=at(first))
+    record_past_session(episode, 2, today - timedelta(days=14), Attendance.DID_NOT_ATTEND, {})
+    record_past_session(
+        episode,
+        3,
+        today - timedelta(days=7),
+        Attendance.ATTENDED,
+        entries(
+            phq9=PHQ9_WORSE,
+            cf_alliance={f"cf_alliance_{i}": v for i, v in [(1, 2), (2, 3), (3, 2), (4, 3)]},
+        ),
+    )
+    return client_record
+
+
+def by_hand(homework: float | None) -> float:
+    """The same episode, typed in as the library's records (not read from the database)."""
+    risk = episode_dropout_risk(
+        [
+            Appointment(1, True, outcome=8.0),
+            Appointment(2, False),
+            Appointment(3, True, outcome=16.0, alliance=3.5, homework=homework),
+        ],
+        expectancy=4.0,
+        age=30.0,
+    )
+    assert risk is not None
+    return risk.risk
+
+
+def test_the_risk_is_the_models_risk_of_the_episodes_records(early: Client) -> None:
+    shown = dropout_risk(early.episodes.get())
+    assert shown.risk is not None and shown.synthetic
+    assert shown.risk.risk == pytest.approx(by_hand(0.0))  # the thought record was not done
+    assert (shown.risk.after, shown.risk.appointments) == (2, 3)
+    values = {c.feature: c.value for c in shown.risk.contributions}
+    assert values == pytest.approx(
+        {
+            "intake_severity": 8.0,
+            "early_change": 8.0,
+            "alliance": 3.5,
+            "attendance": 2 / 3,
+            "expectancy": 4.0,
+            "homework": 0.0,
+            "age": 30.0,
+        }
+    )
+
+
+def test_homework_completion_feeds_the_risk(early: Client) -> None:
+    episode = early.episodes.get()
+    undone = dropout_risk(episode).risk
+    Assignment.objects.filter(episode=episode).update(
+        status=AssignmentStatus.COMPLETED,
+        completed_at=at(timezone.localdate() - timedelta(days=15)),
+    )
+    done = dropout_risk(episode).risk
+    assert undone is not None and done is not None
+    assert done.risk == pytest.approx(by_hand(1.0))
+    assert done.risk < undone.risk  # more homework done, less risk (the model's homework weight)
+    assert default_dropout_model().odds_ratios()["homework"] < 1
+    # homework completed after the second session does not reach back into it
+    Assignment.objects.filter(episode=episode).update(completed_at=at(timezone.localdate()))
+    assert dropout_risk(episode).risk.risk == pytest.approx(undone.risk)  # type: ignore[union-attr]
+
+
+def test_the_client_page_shows_the_risk_what_went_in_and_that_the_model_is_synthetic(
+    early: Client, owner: User
+) -> None:
+    page = browser_for(owner).get(f"/clients/{early.pk}/").content.decode()
+    risk = dropout_risk(early.episodes.get()).risk
+    assert risk is not None
+    assert f"<strong>{round(100 * risk.risk)} %</strong> estimated chance" in page
+    assert f"against {round(100 * risk.base_rate)} % of the model's reference episodes" in page
+    assert '<th scope="row">PHQ-9 at intake</th><td>8</td>' in page
+    assert "From the first 2 attended sessions (3 appointments)" in page
+    assert "SYNTHETIC" in page and "Refit it on your practice" in page
+    assert '<th scope="row">Share of homework done</th><td>0 %</td>' in page
+    assert '<th scope="row">Share of appointments attended</th><td>67 %</td>' in page
+    assert '<th scope="row">PHQ-9 change by the second session (+ is worse)</th><td>+8</td>' in page
+    assert '<td class="effect-raises">raises</td>' in page
+
+
+def test_before_the_second_session_or_without_an_intake_score_it_says_why(
+    client_record: Client, owner: User
+) -> None:
+    episode = client_record.episodes.get()
+    today = timezone.localdate()
+    record_past_session(
+        episode,
+        1,
+        today - timedelta(days=7),
+        Attendance.ATTENDED,
+        entries(cf_alliance={f"cf_alliance_{i}": 3 for i in range(1, 5)}),
+    )
+    page = browser_for(owner).get(f"/clients/{client_record.pk}/").content.decode()
+    assert "The dropout risk is estimated after the second attended session." in page
+    record_past_session(episode, 2, today, Attendance.ATTENDED, entries(phq9=PHQ9_MILD))
+    shown = dropout_risk(episode)
+    assert shown.risk is None and "no outcome score at the first attended session" in shown.waiting
+    assert shown.waiting in browser_for(owner).get(f"/clients/{client_record.pk}/").content.decode()
+
+
+def test_an_ended_episode_shows_no_risk_and_an_outsider_sees_nothing(
+    early: Client, colleague: User, outsider: User
+) -> None:
+    assert "Dropout risk" in browser_for(colleague).get(f"/clients/{early.pk}/").content.decode()
+    assert browser_for(outsider).get(f"/clients/{early.pk}/").status_code == 404
+    early.episodes.update(status=EpisodeStatus.FINISHED)
+    assert (
+        "Dropout risk" not in browser_for(colleague).get(f"/clients/{early.pk}/").content.decode()
+    )
