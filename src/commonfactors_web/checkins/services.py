@@ -25,10 +25,12 @@ from django.utils import timezone
 
 import commonfactors
 from commonfactors_web.alerts import services as alerts
-from commonfactors_web.audit.services import CLIENT_VIA_LINK, record
+from commonfactors_web.audit.services import CLIENT_VIA_LINK, SYSTEM, record
 from commonfactors_web.checkins.instruments import administrable
 from commonfactors_web.checkins.models import Administration, CheckIn, MeasurementPlan, Score
 from commonfactors_web.clients.models import Attendance, Episode, Session
+from commonfactors_web.plans.models import GoalStatus
+from commonfactors_web.plans.progress import GOALS
 
 
 class CheckInError(ValueError):
@@ -103,6 +105,7 @@ def create_checkin(
         raise CheckInError(f"these instruments cannot be asked here: {', '.join(bad)}")
     if not chosen:
         raise CheckInError("choose at least one instrument")
+    chosen = _without_goals_to_rate(episode, chosen)
     now = now or timezone.now()
     token = secrets.token_urlsafe(32)
     checkin = CheckIn.objects.create(
@@ -114,6 +117,22 @@ def create_checkin(
     )
     record(user, "checkin.create", client=episode.client, obj=checkin, instruments=chosen)
     return NewLink(checkin, token)
+
+
+def _without_goals_to_rate(episode: Episode, chosen: list[str]) -> list[str]:
+    """Goal ratings are asked only of a client with agreed goals: the ``goals`` instrument
+    shows the client their own goals, so with none agreed there is nothing to rate and the
+    check-in could never be completed. ``goals`` is then left out (the audit log says so);
+    a check-in asking for nothing else is refused."""
+    if GOALS not in chosen or episode.goals.filter(status=GoalStatus.ACTIVE).exists():
+        return chosen
+    rest = [i for i in chosen if i != GOALS]
+    if not rest:
+        raise CheckInError(
+            "goal ratings need at least one agreed goal: agree goals on the treatment plan first"
+        )
+    record(SYSTEM, "checkin.goals_left_out", client=episode.client, reason="no agreed goals")
+    return rest
 
 
 def email_link(checkin: CheckIn, url: str, user: Any) -> bool:

@@ -35,7 +35,7 @@ from django.utils.crypto import salted_hmac
 import commonfactors
 from commonfactors import fhir_out, tidy
 from commonfactors_web.accounts import access
-from commonfactors_web.accounts.models import Practice, Role, User
+from commonfactors_web.accounts.models import Practice
 from commonfactors_web.audit.services import record
 from commonfactors_web.checkins.models import Administration
 from commonfactors_web.clients.models import Client, Episode, Session
@@ -71,29 +71,15 @@ class ExportRefusedError(ValueError):
 # Who may export what
 
 
-def _person(user: Any) -> User | None:
-    if isinstance(user, User) and user.is_authenticated and user.is_active:
-        return user
-    return None
-
-
 def scopes_for(user: Any) -> list[str]:
-    """The scopes ``user`` may export (none: the export page is refused)."""
-    person = _person(user)
-    if person is None or person.practice_id is None:
-        return []
-    if person.role == Role.THERAPIST:
-        return ["mine", "client"]
-    if person.role == Role.SUPERVISOR and person.team_id is not None:
-        return ["team", "client"]
-    if person.role == Role.ADMIN:
-        return ["practice"]
-    return []
+    """The scopes ``user`` may export (none: the export page is refused); decided by
+    :func:`commonfactors_web.accounts.access.export_scopes`."""
+    return access.export_scopes(user)
 
 
 def may_identify(user: Any) -> bool:
     """Only an admin may add the practice's client codes to an export."""
-    return "practice" in scopes_for(user)
+    return access.is_practice_admin(user)
 
 
 def single_clients(user: Any) -> QuerySet[Client]:
@@ -459,7 +445,7 @@ def recent_exports(user: Any, limit: int = 10) -> list[dict[str, Any]]:
     """``user``'s own latest exports, from the audit log."""
     from commonfactors_web.audit.models import AuditEvent
 
-    person = _person(user)
+    person = access.person(user)
     if person is None:
         return []
     events = AuditEvent.objects.filter(actor=person, action=ACTION)[:limit]

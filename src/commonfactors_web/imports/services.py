@@ -30,7 +30,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from commonfactors import importing
-from commonfactors_web.accounts.models import Role, User
+from commonfactors_web.accounts import access
+from commonfactors_web.accounts.models import User
 from commonfactors_web.audit.services import record
 from commonfactors_web.checkins.models import Administration
 from commonfactors_web.checkins.services import record_past_session
@@ -73,24 +74,10 @@ class Report:
 # Who
 
 
-def _person(user: Any) -> User | None:
-    if isinstance(user, User) and user.is_authenticated and user.is_active:
-        return user
-    return None
-
-
 def therapists_for(user: Any) -> QuerySet[User]:
-    """The therapists into whose caseload ``user`` may import."""
-    person = _person(user)
-    if person is None or person.practice_id is None:
-        return User.objects.none()
-    if person.role == Role.THERAPIST:
-        return User.objects.filter(pk=person.pk)
-    if person.role == Role.ADMIN:
-        return User.objects.filter(
-            practice_id=person.practice_id, role=Role.THERAPIST, is_active=True
-        ).order_by("username")
-    return User.objects.none()
+    """The therapists into whose caseload ``user`` may import (decided by
+    :func:`commonfactors_web.accounts.access.import_therapists`)."""
+    return access.import_therapists(user)
 
 
 def may_import(user: Any) -> bool:
@@ -100,8 +87,8 @@ def may_import(user: Any) -> bool:
 def target_therapist(user: Any, therapist_id: int | None) -> User:
     """The therapist ``user`` imports for (a therapist: themselves)."""
     allowed = therapists_for(user)
-    person = _person(user)
-    if person is not None and person.role == Role.THERAPIST:
+    person = access.person(user)
+    if person is not None and access.is_practice_therapist(person):
         return person
     chosen = allowed.filter(pk=therapist_id).first() if therapist_id else None
     if chosen is None:
@@ -288,7 +275,7 @@ def upload(user: Any, therapist: User, filename: str, content: bytes) -> Pending
 def pending_for(user: Any, pk: int) -> PendingImport:
     """The user's own waiting upload (404 for anyone else's, or when they may no longer
     import into its caseload)."""
-    person = _person(user)
+    person = access.person(user)
     pending = (
         PendingImport.objects.filter(pk=pk, uploaded_by=person).select_related("therapist").first()
         if person is not None

@@ -15,7 +15,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from commonfactors.techniques import SLUG
-from commonfactors_web.accounts.models import Practice, Role
+from commonfactors_web.accounts import access
+from commonfactors_web.accounts.models import Practice
 from commonfactors_web.plans.models import PracticeTechnique
 from commonfactors_web.plans.services import catalogue, modality_names
 
@@ -23,9 +24,7 @@ from commonfactors_web.plans.services import catalogue, modality_names
 def _manages(request: HttpRequest) -> bool:
     user: Any = request.user
     return bool(
-        user.is_active
-        and user.is_staff
-        and (user.is_superuser or (user.role == Role.ADMIN and user.practice_id is not None))
+        user.is_active and user.is_staff and (user.is_superuser or access.is_practice_admin(user))
     )
 
 

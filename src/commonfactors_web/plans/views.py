@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from commonfactors_web.accounts import access
-from commonfactors_web.accounts.models import Practice, Role
+from commonfactors_web.accounts.models import Practice
 from commonfactors_web.audit.services import record
 from commonfactors_web.checkins.instruments import short_name
 from commonfactors_web.checkins.models import MeasurementPlan
@@ -323,7 +323,7 @@ def plan_history(request: HttpRequest, client_id: int) -> HttpResponse:
 
 def _practice_for_admin(user: Any) -> Practice:
     """The practice whose catalogue ``user`` manages: its admins only."""
-    if getattr(user, "role", "") != Role.ADMIN or getattr(user, "practice_id", None) is None:
+    if not access.is_practice_admin(user):
         raise PermissionDenied("the practice's admins manage its techniques")
     return Practice.objects.get(pk=user.practice_id)
 

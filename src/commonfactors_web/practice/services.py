@@ -37,27 +37,10 @@ from commonfactors_web.practice.models import DevelopmentEntry
 # Who may see what
 
 
-def _person(user: Any) -> User | None:
-    if isinstance(user, User) and user.is_authenticated and user.is_active:
-        return user
-    return None
-
-
-def is_supervisor(user: Any) -> bool:
-    """A supervisor of a team in a practice: sees the team's figures and logs."""
-    person = _person(user)
-    return (
-        person is not None
-        and person.role == Role.SUPERVISOR
-        and person.team_id is not None
-        and person.practice_id is not None
-    )
-
-
-def is_therapist(user: Any) -> bool:
-    """A therapist in a practice: sees their own profile and keeps their own log."""
-    person = _person(user)
-    return person is not None and person.role == Role.THERAPIST and person.practice_id is not None
+#: A supervisor of a team sees the team's figures and logs; a therapist sees their own
+#: profile and keeps their own log (decided in :mod:`commonfactors_web.accounts.access`).
+is_supervisor = access.is_team_supervisor
+is_therapist = access.is_practice_therapist
 
 
 def team_therapists(user: Any) -> QuerySet[User]:

@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from commonfactors import practice, tidy
 from commonfactors_web.accounts import access
-from commonfactors_web.accounts.models import Role
 from commonfactors_web.audit.services import record
 from commonfactors_web.exports.services import collect
 from commonfactors_web.practice.services import team_profiles
@@ -29,7 +28,7 @@ from commonfactors_web.reports.services import Report
 
 def may_make(user: Any) -> bool:
     """A practice report is for supervisors: it covers their team's clients."""
-    return getattr(user, "role", "") == Role.SUPERVISOR and user.team_id is not None
+    return access.is_team_supervisor(user)
 
 
 def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
