@@ -24,7 +24,7 @@ def test_a_supervisor_sees_the_team_dashboard_with_the_funnel_plot(
     chromium: Any, live_server: Any
 ) -> None:
     test = "practice"
-    call_command("seed_demo", "--clients", "150", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())  # as `make demo` loads it
     supervisor = User.objects.get(username="supervisor")
     supervisor.set_password(PASSWORD)  # the test people's password, for log_in
     supervisor.save()
