@@ -4,6 +4,7 @@ discrimination and calibration on held-out synthetic data."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -12,7 +13,9 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from typer.testing import CliRunner
 
+from commonfactors.cli import app
 from commonfactors.synth import generate
 from commonfactors.trajectories import (
     DROPOUT_FEATURES,
@@ -264,3 +267,27 @@ def test_one_episodes_risk_needs_an_intake_score_and_sound_numbers() -> None:
         episode_dropout_risk([Appointment(1, True), Appointment(2, True, 12)])
     with pytest.raises(TrajectoryError, match="distinct"):
         episode_dropout_risk([Appointment(1, True, 12), Appointment(1, True, 12)])
+
+
+def test_cli_fit_dropout_fits_what_the_data_have(tmp_path: Path) -> None:
+    reg = generate(3000, seed=4)
+    sessions, episodes = tmp_path / "sessions.parquet", tmp_path / "episodes.parquet"
+    reg.sessions.drop("homework").write_parquet(sessions)
+    reg.episodes.write_parquet(episodes)
+    model_file = tmp_path / "dropout.json"
+    result = CliRunner().invoke(
+        app, ["fit-dropout", str(sessions), str(episodes), "--out", str(model_file)]
+    )
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())  # as read, whatever the terminal's width
+    feats = dropout_features(reg.sessions.drop("homework"), reg.episodes)
+    assert f"{feats.height:,} episodes with 2+ attended sessions" in said
+    assert "not in the data: homework" in said
+    fitted = DropoutModel.load(model_file)
+    used = tuple(f for f in DROPOUT_FEATURES if f != "homework")
+    direct = DropoutModel(used).fit(feats, feats["dropout"])
+    assert fitted.features == used and fitted.coef_ == pytest.approx(direct.coef_)
+    wrong = CliRunner().invoke(
+        app, ["fit-dropout", str(sessions), str(sessions), "--out", str(model_file)]
+    )
+    assert wrong.exit_code == 2 and "no dropout column" in " ".join(wrong.output.split())

@@ -476,6 +476,53 @@ def fit_etr_command(
     err.print(f"wrote {out_file}: {model.label}", highlight=False)
 
 
+@app.command("fit-dropout")
+def fit_dropout_command(
+    sessions: Annotated[
+        Path, typer.Argument(help="CSV or Parquet, one row per appointment (attended or not).")
+    ],
+    episodes: Annotated[
+        Path, typer.Argument(help="CSV or Parquet, one row per episode, with dropout.")
+    ],
+    out_file: Annotated[Path, typer.Option("--out", help="The model file to write (JSON).")],
+    score: Annotated[str, typer.Option(help="Outcome score column.")] = "phq9_total",
+    after: Annotated[int, typer.Option(help="Attended sessions the risk is taken at.")] = 2,
+) -> None:
+    """Fit the dropout model on a registry's own episodes (e.g. `commonfactors synth`'s
+    sessions and episodes tables). Features the data lack (homework, age) are left out."""
+    from commonfactors.analysis import read_table
+    from commonfactors.trajectories import TrajectoryError
+    from commonfactors.trajectories.dropout import (
+        DROPOUT_FEATURES,
+        DropoutModel,
+        dropout_features,
+    )
+
+    with _errors():
+        s, e = read_table(sessions), read_table(episodes)
+        if "dropout" not in e.columns:
+            raise TrajectoryError(
+                f"{episodes}: no dropout column (true where the episode ended early)"
+            )
+        frame = dropout_features(s, e, after=after, score=score)
+        used = [f for f in DROPOUT_FEATURES if f in frame.columns]
+        with err.status(f"fitting the dropout model on {frame.height:,} episodes"):
+            model = DropoutModel(used).fit(
+                frame, frame["dropout"], reference=f"{sessions.name} and {episodes.name}"
+            )
+        model.save(out_file)
+    left = [f for f in DROPOUT_FEATURES if f not in used]
+    out.print(
+        f"{frame.height:,} episodes with {after}+ attended sessions, "
+        f"{model.event_rate_:.1%} dropped out"
+        + (f"; not in the data: {', '.join(left)}" if left else ""),
+        highlight=False,
+    )
+    for name, ratio in model.odds_ratios().items():
+        out.print(f"  odds ratio per SD, {name}: {ratio:.2f}", highlight=False)
+    err.print(f"wrote {out_file}: {model.label}", highlight=False)
+
+
 # ------------------------------------------------------------------------------ synth
 
 

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 
 import commonfactors
-from commonfactors.trajectories import DEFAULT_MODELS
+from commonfactors.errors import CommonFactorsError
+from commonfactors.trajectories import DEFAULT_MODELS, DropoutModel
 
 
 @register()
@@ -63,6 +64,18 @@ def check_commonfactors_settings(
                 id="commonfactors.W003",
             )
         )
+    if settings.CF_DROPOUT_MODEL:
+        try:
+            DropoutModel.load(settings.CF_DROPOUT_MODEL)
+        except (OSError, CommonFactorsError) as exc:
+            problems.append(
+                Error(
+                    f"DROPOUT_MODEL {settings.CF_DROPOUT_MODEL!r} cannot be read: {exc}",
+                    hint="fit one with `python -m commonfactors_web fit_dropout --out FILE`, "
+                    "or leave DROPOUT_MODEL empty for the shipped SYNTHETIC model",
+                    id="commonfactors.E004",
+                )
+            )
     if settings.PASSWORD_HASHERS[0] != "django.contrib.auth.hashers.Argon2PasswordHasher":
         problems.append(
             Warning("PASSWORD_HASHERS should start with Argon2", id="commonfactors.W004")

@@ -255,6 +255,10 @@ CF_ALLIANCE_WITHIN_SD_SOURCE = env_str(
     "SYNTHETIC reference data: pooled within-client SD of session alliance in the "
     "commonfactors synthetic registry (docs/trajectories.md)",
 )
+#: The dropout model on the client page: a model file fitted on the practice's own ended
+#: episodes (``python -m commonfactors_web fit_dropout --out FILE``); empty: the shipped
+#: SYNTHETIC model, labelled so on the page.
+CF_DROPOUT_MODEL = env_str("DROPOUT_MODEL", "")
 #: Shown to a client at once after a risk answer, unless the practice sets its own text.
 CF_DEFAULT_CRISIS_TEXT = env_str(
     "CRISIS_TEXT",

@@ -4,19 +4,28 @@ outcome, alliance, attendance, expectancy, age and the homework completion known
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from io import StringIO
+from pathlib import Path
+from typing import Any
 
+import polars as pl
 import pytest
+from django.core.checks import run_checks as django_checks
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from commonfactors.trajectories.dropout import (
     Appointment,
+    DropoutModel,
     default_dropout_model,
     episode_dropout_risk,
 )
 from commonfactors_web.accounts.models import User
+from commonfactors_web.audit.models import AuditEvent
 from commonfactors_web.checkins.services import record_past_session
 from commonfactors_web.clients.dropout import dropout_risk
 from commonfactors_web.clients.models import Attendance, Client, EpisodeStatus
+from commonfactors_web.clients.services import create_client
 from commonfactors_web.homework.models import Assignment, AssignmentStatus
 from commonfactors_web.homework.services import assign
 
@@ -25,6 +34,11 @@ from .helpers import PHQ9_MILD, browser_for
 pytestmark = pytest.mark.django_db
 
 PHQ9_WORSE = {f"phq9_{i}": 2 for i in range(1, 9)} | {"phq9_9": 0}  # 16
+
+
+def run_checks() -> list[Any]:
+    """Our own system checks' errors and warnings about the dropout model."""
+    return [m for m in django_checks() if m.id == "commonfactors.E004"]
 
 
 def entries(**given: dict[str, int]) -> dict[str, dict[str, object]]:
@@ -167,3 +181,107 @@ def test_an_ended_episode_shows_no_risk_and_an_outsider_sees_nothing(
     assert (
         "Dropout risk" not in browser_for(colleague).get(f"/clients/{early.pk}/").content.decode()
     )
+
+
+# ------------------------------------------------------------------ the practice's own model
+
+
+@pytest.fixture
+def ended(owner: User) -> list[Client]:
+    """24 ended episodes, two attended sessions each: the 12 who dropped out had a weaker
+    alliance at session 2. Plus one active episode and one ended after one session, which
+    the fit must leave out."""
+    today = timezone.localdate()
+    clients = []
+    for n in range(26):
+        client = create_client(owner, f"E-{n:03d}", measurement_plan=None)
+        episode = client.episodes.get()
+        dropped = n % 2 == 0
+        intake = {f"phq9_{i}": (1 + n % 3) if i < 9 else 0 for i in range(1, 10)}
+        record_past_session(
+            episode, 1, today - timedelta(days=30), Attendance.ATTENDED, entries(phq9=intake)
+        )
+        if n < 25:
+            bond = [1 + n % 3, 1, 2, 1] if dropped else [3, 4, 3 + n % 2, 4]
+            record_past_session(
+                episode,
+                2,
+                today - timedelta(days=23),
+                Attendance.ATTENDED,
+                entries(
+                    phq9=PHQ9_MILD,
+                    cf_alliance={f"cf_alliance_{i}": v for i, v in enumerate(bond, start=1)},
+                ),
+            )
+        if n < 24 or n == 25:
+            status = EpisodeStatus.DROPPED_OUT if dropped else EpisodeStatus.FINISHED
+            client.episodes.update(status=status)
+        clients.append(client)
+    return clients
+
+
+def test_the_practice_fits_its_own_model_on_its_ended_episodes(
+    ended: list[Client], tmp_path: Path
+) -> None:
+    out = StringIO()
+    call_command("fit_dropout", "--out", str(tmp_path / "own.json"), stdout=out)
+    text = out.getvalue()
+    assert "Fitted on 24 ended episodes of " in text and "12 dropped out (50.0%)" in text
+    assert "Left out: 1 still active; 1 fewer than two attended sessions." in text
+    assert "Not in the model (no episode has it): Expected benefit" in text
+    assert "Caution: 12 episodes in the smaller outcome group for 4 features" in text
+    model = DropoutModel.load(tmp_path / "own.json")
+    assert model.features == ("intake_severity", "early_change", "alliance", "attendance")
+    assert model.odds_ratios()["alliance"] < 1  # the weaker alliance went with dropout
+    assert "SYNTHETIC" not in model.label and "24 ended episodes" in model.label
+    # the same fit as the library gives on the features typed in by hand
+    by_hand = []
+    for n in range(len(ended) - 2):
+        bond = [1 + n % 3, 1, 2, 1] if n % 2 == 0 else [3, 4, 3 + n % 2, 4]
+        by_hand.append(
+            {
+                "intake_severity": 8.0 * (1 + n % 3),
+                "early_change": 8.0 - 8.0 * (1 + n % 3),
+                "alliance": 1 + sum(bond) / 4,
+                "attendance": 1.0,
+                "dropout": n % 2 == 0,
+            }
+        )
+    frame = pl.DataFrame(by_hand)
+    again = DropoutModel(model.features).fit(frame, frame["dropout"], reference="x")
+    assert again.coef_ == pytest.approx(model.coef_)
+    assert AuditEvent.objects.filter(action="dropout.fit").count() == 1
+
+
+def test_the_client_page_uses_the_practices_model_when_set(
+    ended: list[Client], early: Client, owner: User, tmp_path: Path, settings: Any
+) -> None:
+    path = tmp_path / "own.json"
+    call_command("fit_dropout", "--out", str(path), stdout=StringIO())
+    settings.CF_DROPOUT_MODEL = str(path)
+    shown = dropout_risk(early.episodes.get())
+    assert shown.risk is not None and not shown.synthetic
+    own = DropoutModel.load(path)
+    assert shown.risk.model == own.label
+    assert [r.label for r in shown.rows] == [
+        "PHQ-9 at intake",
+        "PHQ-9 change by the second session (+ is worse)",
+        "Alliance, mean of the first sessions (1–5)",
+        "Share of appointments attended",
+    ]
+    page = browser_for(owner).get(f"/clients/{early.pk}/").content.decode()
+    assert f"Model: {own.label}" in page and "Refit it on your practice" not in page
+    assert run_checks() == []
+    settings.CF_DROPOUT_MODEL = str(tmp_path / "missing.json")
+    assert [e.id for e in run_checks()] == ["commonfactors.E004"]
+
+
+def test_fitting_names_every_problem_and_writes_nothing_without_enough_episodes(
+    early: Client, tmp_path: Path
+) -> None:
+    with pytest.raises(CommandError) as caught:
+        call_command("fit_dropout", "--out", str(tmp_path / "no" / "model.txt"))
+    assert "must end in .json" in str(caught.value) and "does not exist" in str(caught.value)
+    with pytest.raises(CommandError, match=r"no ended episode can be used \(1 still active"):
+        call_command("fit_dropout", "--out", str(tmp_path / "m.json"))
+    assert not (tmp_path / "m.json").exists()

@@ -77,6 +77,7 @@ __all__ = [
     "dropout_features",
     "dropout_report",
     "episode_dropout_risk",
+    "episode_features",
     "on_model_scale",
 ]
 
@@ -508,20 +509,18 @@ class DropoutRisk:
     model: str
 
 
-def episode_dropout_risk(
+def episode_features(
     appointments: Sequence[Appointment],
     *,
     expectancy: float | None = None,
     age: float | None = None,
-    model: DropoutModel | None = None,
     after: int = 2,
-) -> DropoutRisk | None:
-    """The dropout risk of one episode from its appointments (any order; numbered from 1),
-    its intake outcome expectation and the client's age in years; None until ``after``
-    sessions were attended. The features are those of :func:`dropout_features` — the same
-    rule the model was fitted and evaluated with. ``model`` defaults to the shipped
-    (SYNTHETIC) model."""
-    model = model or default_dropout_model()
+) -> pl.DataFrame | None:
+    """One episode's dropout features (one row, the columns of :func:`dropout_features`)
+    from its appointments (any order; numbered from 1), its intake outcome expectation and
+    the client's age in years; None until ``after`` sessions were attended. Refused
+    (:class:`TrajectoryError`) without an outcome score at the first attended session: the
+    features would rest on an assumed intake severity."""
     ordered = sorted(appointments, key=lambda a: a.number)
     numbers = [a.number for a in ordered]
     if len(set(numbers)) != len(numbers) or any(n < 1 for n in numbers):
@@ -557,6 +556,27 @@ def episode_dropout_risk(
         schema={"episode_id": pl.Int64, "expectancy": pl.Float64, "age": pl.Float64},
     )
     feats = dropout_features(sessions, episodes, after=after, score="outcome", keep=())
+    return feats.drop("episode_id").with_columns(
+        pl.lit(numbers.index(attended[after - 1].number) + 1).alias("appointments")
+    )
+
+
+def episode_dropout_risk(
+    appointments: Sequence[Appointment],
+    *,
+    expectancy: float | None = None,
+    age: float | None = None,
+    model: DropoutModel | None = None,
+    after: int = 2,
+) -> DropoutRisk | None:
+    """The dropout risk of one episode (see :func:`episode_features`; None until ``after``
+    sessions were attended). The features are those of :func:`dropout_features` — the same
+    rule the model was fitted and evaluated with. ``model`` defaults to the shipped
+    (SYNTHETIC) model."""
+    model = model or default_dropout_model()
+    feats = episode_features(appointments, expectancy=expectancy, age=age, after=after)
+    if feats is None:
+        return None
     missing = [f for f in model.features if f not in feats.columns]
     if missing:
         raise TrajectoryError(f"the model needs feature(s) one episode cannot give: {missing}")
@@ -565,7 +585,7 @@ def episode_dropout_risk(
     return DropoutRisk(
         risk=float(model.predict_risk(feats)[0]),
         after=after,
-        appointments=numbers.index(attended[after - 1].number) + 1,
+        appointments=int(row["appointments"]),
         base_rate=model.event_rate_,
         contributions=tuple(
             Contribution(

@@ -73,3 +73,20 @@ def set_crisis_text(practice: Practice, text: str) -> Practice:
     practice.crisis_text = text.strip()
     practice.save(update_fields=["crisis_text"])
     return practice
+
+
+def practice_named(raw: str | None, problems: list[str]) -> Practice | None:
+    """The practice a command-line option names (its id or exact name; none needed when
+    there is only one), or None with the problem added to ``problems``."""
+    practices = Practice.objects.order_by("pk")
+    if raw is None:
+        if practices.count() == 1:
+            return practices.get()
+        names = ", ".join(f"{p.pk} ({p.name})" for p in practices) or "none exists"
+        problems.append(f"name the practice with --practice: {names}")
+        return None
+    found = practices.filter(pk=int(raw)) if raw.isdigit() else practices.filter(name=raw)
+    if found.count() != 1:
+        problems.append(f"--practice {raw!r} names no practice (give its id or exact name)")
+        return None
+    return found.get()

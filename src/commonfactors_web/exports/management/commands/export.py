@@ -21,7 +21,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from commonfactors_web.accounts.models import Practice
+from commonfactors_web.accounts.services import practice_named
 from commonfactors_web.exports import services
 
 
@@ -33,21 +33,6 @@ def _date(name: str, raw: str | None, problems: list[str]) -> date | None:
     except ValueError:
         problems.append(f"--{name} {raw!r} is not a date (YYYY-MM-DD)")
         return None
-
-
-def _practice(raw: str | None, problems: list[str]) -> Practice | None:
-    practices = Practice.objects.order_by("pk")
-    if raw is None:
-        if practices.count() == 1:
-            return practices.get()
-        names = ", ".join(f"{p.pk} ({p.name})" for p in practices) or "none exists"
-        problems.append(f"name the practice with --practice: {names}")
-        return None
-    found = practices.filter(pk=int(raw)) if raw.isdigit() else practices.filter(name=raw)
-    if found.count() != 1:
-        problems.append(f"--practice {raw!r} names no practice (give its id or exact name)")
-        return None
-    return found.get()
 
 
 def _write(out: Path, files: dict[str, bytes]) -> None:
@@ -87,7 +72,7 @@ class Command(BaseCommand):
         out = Path(options["out"])
         if out.exists() and not out.is_dir():
             problems.append(f"--out {str(out)!r} is a file, not a directory")
-        practice = _practice(options["practice"], problems)
+        practice = practice_named(options["practice"], problems)
         if problems or practice is None:
             raise CommandError("cannot export:\n" + "\n".join(f"  - {p}" for p in problems))
         try:
