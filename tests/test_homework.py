@@ -288,3 +288,14 @@ def test_completion_is_as_of_its_day_so_a_past_session_sees_what_was_known_then(
     at_23 = completion(records, today=date(2026, 3, 23))
     assert (at_23.due, at_23.completed, at_23.overdue, at_23.rate) == (3, 2, 1, 2 / 3)
     assert at_23.last_completion == date(2026, 3, 20)
+
+
+def test_at_a_session_homework_due_that_day_and_not_done_counts_as_not_done() -> None:
+    first, second = date(2026, 3, 1), date(2026, 3, 8)
+    undone = [AssignmentRecord(first, second), AssignmentRecord(second, date(2026, 3, 15))]
+    # on the day, outside a session, it is still open; at the session it was not done
+    assert completion(undone, today=second).rate is None
+    at = completion(undone, today=second, at_session=True)
+    assert (at.assigned, at.due, at.overdue, at.rate) == (1, 1, 1, 0.0)  # the new task: not yet
+    done = [AssignmentRecord(first, second, second)]
+    assert completion(done, today=second, at_session=True).rate == 1.0

@@ -77,14 +77,26 @@ class CompletionSummary:
         return None if self.rate is None else round(100 * self.rate)
 
 
-def completion(assignments: Iterable[AssignmentRecord], *, today: date) -> CompletionSummary:
-    """Summarise ``assignments`` as of ``today`` (see the module docstring for the rule)."""
-    counted = [a for a in assignments if not a.withdrawn and a.assigned_on <= today]
+def completion(
+    assignments: Iterable[AssignmentRecord], *, today: date, at_session: bool = False
+) -> CompletionSummary:
+    """Summarise ``assignments`` as of ``today`` (see the module docstring for the rule).
+
+    ``at_session``: ``today`` is the day of a session, where the homework is reviewed, so
+    homework due that day and not done counts as not done (instead of still open), and
+    homework set that day (the session's new homework) does not count yet. This is the
+    homework known *at* a session, as the dropout model reads it."""
+    counted = [
+        a
+        for a in assignments
+        if not a.withdrawn and (a.assigned_on < today if at_session else a.assigned_on <= today)
+    ]
     done = [a for a in counted if a.completed_on is not None and a.completed_on <= today]
     overdue = [
         a
         for a in counted
-        if (a.completed_on is None or a.completed_on > today) and a.effective_due < today
+        if (a.completed_on is None or a.completed_on > today)
+        and (a.effective_due <= today if at_session else a.effective_due < today)
     ]
     due = len(done) + len(overdue)
     on_time = [a for a in done if a.completed_on is not None and a.completed_on <= a.effective_due]

@@ -135,7 +135,11 @@ def inputs(episode: Episode) -> Inputs:
         attended += went
         allied = [_scaled("alliance", i, t) for i, t in here if i in alliance]
         outcome = [t for i, t in here if i == OUTCOME_INSTRUMENT]
-        done = homework_completion(homework, today=day).rate if went and attended > 1 else None
+        done = (
+            homework_completion(homework, today=day, at_session=True).rate
+            if went and attended > 1
+            else None
+        )
         appointments.append(
             Appointment(
                 number=number,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -17,8 +17,11 @@ from django.utils import timezone
 from commonfactors_web.clients.models import Episode, EpisodeStatus
 from commonfactors_web.homework import services
 
-#: How many active episodes get demo homework.
+#: How many active episodes get demo homework and a journal.
 DEMO_CLIENTS = 6
+
+#: The instructions of every episode's first task.
+FIRST_TASK = "Our first task: try it once or twice before we meet again."
 
 ENTRIES: dict[str, list[dict[str, Any]]] = {
     "thought_record": [
@@ -245,6 +248,35 @@ def seed(practice: Any, rng: random.Random) -> None:
         services.save_journal(
             link, _uuid(rng), JOURNAL_PRIVATE, False, now=_at(rng.randint(1, 4), 23)
         )
+
+
+def first_task(
+    episode: Episode,
+    therapist: Any,
+    sessions: tuple[date, date],
+    share_done: float | None,
+    rng: random.Random,
+) -> None:
+    """The homework set at a synthetic episode's first session and due at its second, done
+    with the chance the synthetic registry gives (its share of the task done at session 2),
+    so that every demo episode has the homework completion the profile and the dropout
+    model read."""
+    if share_done is None:
+        return
+    first, second = sessions
+    set_at = timezone.make_aware(datetime.combine(first, time(17, 0)))
+    link = services.create_link(episode, therapist, now=set_at).link
+    form_id = rng.choice(list(ENTRIES))
+    assignment = services.assign(
+        episode, therapist, form_id, instructions=FIRST_TASK, due_on=second, now=set_at
+    )
+    if rng.random() >= share_done:
+        return
+    gap = max((second - first).days - 1, 1)
+    done_at = set_at + timedelta(days=rng.randint(1, gap), hours=rng.randint(0, 5))
+    entry = _resolve(rng.choice(ENTRIES[form_id]), done_at)
+    if services.submit(link, assignment.pk, entry, now=done_at).status != "completed":
+        raise RuntimeError(f"demo homework {form_id} was refused")
 
 
 def _uuid(rng: random.Random) -> uuid.UUID:

@@ -185,6 +185,13 @@ class Command(BaseCommand):
                 entries,
                 user=therapist,
             )
+        if rows.height >= 2:
+            first, second = (rows["date"][i] + shift for i in (0, 1))
+            # its own random stream, so the rest of the demo stays as it was
+            homework_rng = random.Random(index)
+            homework_demo.first_task(
+                episode, therapist, (first, second), rows["homework"][1], homework_rng
+            )
         if not ongoing:
             episode.status = EpisodeStatus.DROPPED_OUT if ep["dropout"] else EpisodeStatus.FINISHED
             episode.ended_on = rows["date"][-1] + shift
