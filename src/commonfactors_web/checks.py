@@ -11,7 +11,12 @@ from django.core.checks import CheckMessage, Error, Warning, register
 
 import commonfactors
 from commonfactors.errors import CommonFactorsError
-from commonfactors.trajectories import DEFAULT_MODELS, DropoutModel
+from commonfactors.trajectories import (
+    DEFAULT_MODELS,
+    DropoutModel,
+    ExpectedTreatmentResponse,
+    load_model,
+)
 
 
 @register()
@@ -29,7 +34,7 @@ def check_commonfactors_settings(
                 id="commonfactors.E001",
             )
         )
-    elif primary not in DEFAULT_MODELS:
+    elif primary not in DEFAULT_MODELS and primary not in _own_models():
         problems.append(
             Warning(
                 f"PRIMARY_OUTCOME {primary!r} has no expected-response model: the caseload "
@@ -64,6 +69,7 @@ def check_commonfactors_settings(
                 id="commonfactors.W003",
             )
         )
+    problems += _etr_model_problems(registry)
     if settings.CF_DROPOUT_MODEL:
         try:
             DropoutModel.load(settings.CF_DROPOUT_MODEL)
@@ -81,3 +87,55 @@ def check_commonfactors_settings(
             Warning("PASSWORD_HASHERS should start with Argon2", id="commonfactors.W004")
         )
     return problems
+
+
+def _own_models() -> dict[str, str]:
+    from commonfactors_web.alerts.services import etr_model_files
+
+    try:
+        return etr_model_files()
+    except ValueError:
+        return {}  # reported by _etr_model_problems
+
+
+def _etr_model_problems(registry: Any) -> list[CheckMessage]:
+    """Every problem with the practice's own expected-response model files."""
+    from commonfactors_web.alerts.services import etr_model_files
+
+    hint = "fit one with `python -m commonfactors_web fit_etr --instrument ID --out FILE`"
+    try:
+        files = etr_model_files()
+    except ValueError as exc:
+        return [
+            Error(str(exc), hint="e.g. ETR_MODELS=phq9=/srv/phq9.json", id="commonfactors.E005")
+        ]
+    out: list[CheckMessage] = []
+    for instrument, path in files.items():
+        if instrument not in registry:
+            out.append(
+                Error(
+                    f"ETR_MODELS: {instrument!r} is not a known instrument", id="commonfactors.E005"
+                )
+            )
+            continue
+        try:
+            model = load_model(path)
+        except (OSError, CommonFactorsError) as exc:
+            out.append(
+                Error(
+                    f"ETR_MODELS: {path!r} cannot be read: {exc}",
+                    hint=hint,
+                    id="commonfactors.E005",
+                )
+            )
+            continue
+        if not isinstance(model, ExpectedTreatmentResponse) or model.instrument_ != instrument:
+            out.append(
+                Error(
+                    f"ETR_MODELS: {path!r} is not a log-linear expected-response model of "
+                    f"{instrument!r}",
+                    hint=hint,
+                    id="commonfactors.E005",
+                )
+            )
+    return out

@@ -255,6 +255,10 @@ CF_ALLIANCE_WITHIN_SD_SOURCE = env_str(
     "SYNTHETIC reference data: pooled within-client SD of session alliance in the "
     "commonfactors synthetic registry (docs/trajectories.md)",
 )
+#: The practice's own expected-response models, ``instrument=path`` pairs (space or comma
+#: separated), fitted by ``python -m commonfactors_web fit_etr``; an instrument not named
+#: uses the shipped SYNTHETIC model.
+CF_ETR_MODELS = env_str("ETR_MODELS", "")
 #: The dropout model on the client page: a model file fitted on the practice's own ended
 #: episodes (``python -m commonfactors_web fit_dropout --out FILE``); empty: the shipped
 #: SYNTHETIC model, labelled so on the page.
