@@ -333,11 +333,16 @@ def test_the_recorded_homework_completion_fires_the_homework_rule() -> None:
     [fired] = suggest({}, homework=low)
     assert fired.because == (
         "The homework record shows 1 of 3 assignments due were done (33 %), below 50 % (less "
-        "than half of the homework set through commonfactors and due was done (the evidence "
-        "points to doing half or more; the threshold is a design choice))",
+        "than half of the homework set through commonfactors and due was done, with at least "
+        "two tasks due so that one missed task alone does not fire it (the evidence points to "
+        "doing half or more; the threshold is a design choice))",
     )
     half = completion(records[:2], today=day)  # 1 of 2: half is not below half
     assert rules_fired({}, homework=half) == []
+    one_missed = completion(records[1:2], today=day)  # 0 of 1: too few to say
+    assert one_missed.rate == 0.0 and rules_fired({}, homework=one_missed) == []
+    two_missed = completion(records[1:], today=day)  # 0 of 2
+    assert rules_fired({}, homework=two_missed) == ["homework_low"]
     assert rules_fired({}, homework=completion([], today=day)) == []  # nothing due: no rate
 
 
@@ -347,14 +352,19 @@ def test_a_homework_condition_is_a_share_with_its_basis(tmp_path: Path) -> None:
         "id: x\nversion: 1.0.0\nreview: support_review\nlicence: t\nrules:\n"
         "  - {id: r, domain: goals, title: t, suggestion: s, rationale: r,\n"
         "     when: [{homework: completion, below: 50}, {homework: completion, one_of: [x],\n"
-        "            basis: b}],\n"
+        "            basis: b}, {answer: homework_done, one_of: [none], min_due: 2}],\n"
         "     evidence: [{citation: c, finding: f, kind: process, checked: source}]}\n",
         encoding="utf-8",
     )
     with pytest.raises(SupportError) as caught:
         read_rules(path)
     text = str(caught.value) + " ".join(getattr(caught.value, "problems", ()))
-    for problem in ("say where the threshold comes from", "outside 0-1", "not one_of"):
+    for problem in (
+        "say where the threshold comes from",
+        "outside 0-1",
+        "not one_of",
+        "min_due belongs to a homework condition",
+    ):
         assert problem in text, problem
 
 

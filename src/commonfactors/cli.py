@@ -487,9 +487,17 @@ def fit_dropout_command(
     out_file: Annotated[Path, typer.Option("--out", help="The model file to write (JSON).")],
     score: Annotated[str, typer.Option(help="Outcome score column.")] = "phq9_total",
     after: Annotated[int, typer.Option(help="Attended sessions the risk is taken at.")] = 2,
+    synthetic: Annotated[
+        bool,
+        typer.Option(
+            "--synthetic",
+            help="The data are synthetic (implied when synth.json lies beside SESSIONS).",
+        ),
+    ] = False,
 ) -> None:
     """Fit the dropout model on a registry's own episodes (e.g. `commonfactors synth`'s
-    sessions and episodes tables). Features the data lack (homework, age) are left out."""
+    sessions and episodes tables). Features the data lack (homework, age) are left out. The
+    model records its outcome (the score column without `_total`) and `after`."""
     from commonfactors.analysis import read_table
     from commonfactors.trajectories import TrajectoryError
     from commonfactors.trajectories.dropout import (
@@ -506,9 +514,14 @@ def fit_dropout_command(
             )
         frame = dropout_features(s, e, after=after, score=score)
         used = [f for f in DROPOUT_FEATURES if f in frame.columns]
+        outcome = score.removesuffix("_total")
+        synthetic = synthetic or (sessions.parent / "synth.json").exists()
         with err.status(f"fitting the dropout model on {frame.height:,} episodes"):
-            model = DropoutModel(used).fit(
-                frame, frame["dropout"], reference=f"{sessions.name} and {episodes.name}"
+            model = DropoutModel(used, outcome=outcome, after=after).fit(
+                frame,
+                frame["dropout"],
+                reference=f"{sessions.name} and {episodes.name}",
+                synthetic=synthetic,
             )
         model.save(out_file)
     left = [f for f in DROPOUT_FEATURES if f not in used]

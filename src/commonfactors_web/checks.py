@@ -10,12 +10,18 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 
 import commonfactors
-from commonfactors.errors import CommonFactorsError
-from commonfactors.trajectories import (
-    DEFAULT_MODELS,
-    DropoutModel,
-    ExpectedTreatmentResponse,
-    load_model,
+from commonfactors.trajectories import DEFAULT_MODELS
+from commonfactors_web.own_models import (
+    OwnModelError,
+    dropout_model_problems,
+    etr_model_files,
+    etr_model_problems,
+)
+
+#: How to mend a practice's model file (the fit commands run even while these checks fail).
+FIT_HINT = (
+    "fit one with `python -m commonfactors_web {command}`, or leave the setting empty for "
+    "the shipped SYNTHETIC model"
 )
 
 
@@ -69,19 +75,11 @@ def check_commonfactors_settings(
                 id="commonfactors.W003",
             )
         )
-    problems += _etr_model_problems(registry)
-    if settings.CF_DROPOUT_MODEL:
-        try:
-            DropoutModel.load(settings.CF_DROPOUT_MODEL)
-        except (OSError, CommonFactorsError) as exc:
-            problems.append(
-                Error(
-                    f"DROPOUT_MODEL {settings.CF_DROPOUT_MODEL!r} cannot be read: {exc}",
-                    hint="fit one with `python -m commonfactors_web fit_dropout --out FILE`, "
-                    "or leave DROPOUT_MODEL empty for the shipped SYNTHETIC model",
-                    id="commonfactors.E004",
-                )
-            )
+    problems += _etr_model_problems()
+    problems += [
+        Error(msg, hint=FIT_HINT.format(command="fit_dropout --out FILE"), id="commonfactors.E004")
+        for msg in dropout_model_problems()
+    ]
     if settings.PASSWORD_HASHERS[0] != "django.contrib.auth.hashers.Argon2PasswordHasher":
         problems.append(
             Warning("PASSWORD_HASHERS should start with Argon2", id="commonfactors.W004")
@@ -90,52 +88,13 @@ def check_commonfactors_settings(
 
 
 def _own_models() -> dict[str, str]:
-    from commonfactors_web.alerts.services import etr_model_files
-
     try:
         return etr_model_files()
-    except ValueError:
-        return {}  # reported by _etr_model_problems
+    except OwnModelError:
+        return {}  # reported as E005
 
 
-def _etr_model_problems(registry: Any) -> list[CheckMessage]:
+def _etr_model_problems() -> list[CheckMessage]:
     """Every problem with the practice's own expected-response model files."""
-    from commonfactors_web.alerts.services import etr_model_files
-
-    hint = "fit one with `python -m commonfactors_web fit_etr --instrument ID --out FILE`"
-    try:
-        files = etr_model_files()
-    except ValueError as exc:
-        return [
-            Error(str(exc), hint="e.g. ETR_MODELS=phq9=/srv/phq9.json", id="commonfactors.E005")
-        ]
-    out: list[CheckMessage] = []
-    for instrument, path in files.items():
-        if instrument not in registry:
-            out.append(
-                Error(
-                    f"ETR_MODELS: {instrument!r} is not a known instrument", id="commonfactors.E005"
-                )
-            )
-            continue
-        try:
-            model = load_model(path)
-        except (OSError, CommonFactorsError) as exc:
-            out.append(
-                Error(
-                    f"ETR_MODELS: {path!r} cannot be read: {exc}",
-                    hint=hint,
-                    id="commonfactors.E005",
-                )
-            )
-            continue
-        if not isinstance(model, ExpectedTreatmentResponse) or model.instrument_ != instrument:
-            out.append(
-                Error(
-                    f"ETR_MODELS: {path!r} is not a log-linear expected-response model of "
-                    f"{instrument!r}",
-                    hint=hint,
-                    id="commonfactors.E005",
-                )
-            )
-    return out
+    hint = FIT_HINT.format(command="fit_etr --instrument ID --out FILE")
+    return [Error(msg, hint=hint, id="commonfactors.E005") for msg in etr_model_problems()]

@@ -11,7 +11,8 @@ from typing import Any
 import polars as pl
 import pytest
 from django.core.checks import run_checks as django_checks
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, execute_from_command_line
+from django.core.management.base import SystemCheckError
 from django.utils import timezone
 
 from commonfactors.trajectories.dropout import (
@@ -149,7 +150,12 @@ def test_the_client_page_shows_the_risk_what_went_in_and_that_the_model_is_synth
     assert '<th scope="row">Share of homework done</th><td>0 %</td>' in page
     assert '<th scope="row">Share of appointments attended</th><td>67 %</td>' in page
     assert '<th scope="row">PHQ-9 change by the second session (+ is worse)</th><td>+8</td>' in page
-    assert '<td class="effect-raises">raises</td>' in page
+    assert (
+        '<th scope="row">Alliance, mean of the first sessions (1–5)</th><td>3.5 (from Alliance '
+        "(practice) 2.5 on 0–4, put on 1–5)</td>"
+    ) in page
+    # this client got worse by session 2: that row says it raises the risk
+    assert '<td>+8</td><td class="effect-raises">raises</td>' in page
 
 
 def test_before_the_second_session_or_without_an_intake_score_it_says_why(
@@ -168,7 +174,7 @@ def test_before_the_second_session_or_without_an_intake_score_it_says_why(
     assert "The dropout risk is estimated after the second attended session." in page
     record_past_session(episode, 2, today, Attendance.ATTENDED, entries(phq9=PHQ9_MILD))
     shown = dropout_risk(episode)
-    assert shown.risk is None and "no outcome score at the first attended session" in shown.waiting
+    assert shown.risk is None and "no PHQ-9 score at the first attended session" in shown.waiting
     assert shown.waiting in browser_for(owner).get(f"/clients/{client_record.pk}/").content.decode()
 
 
@@ -285,3 +291,39 @@ def test_fitting_names_every_problem_and_writes_nothing_without_enough_episodes(
     with pytest.raises(CommandError, match=r"no ended episode can be used \(1 still active"):
         call_command("fit_dropout", "--out", str(tmp_path / "m.json"))
     assert not (tmp_path / "m.json").exists()
+
+
+def test_a_model_file_that_cannot_be_used_falls_back_to_the_shipped_model(
+    early: Client, owner: User, tmp_path: Path, settings: Any, caplog: Any, capsys: Any
+) -> None:
+    settings.CF_DROPOUT_MODEL = str(tmp_path / "gone.json")
+    with caplog.at_level("ERROR", logger="commonfactors_web.own_models"):
+        page = browser_for(owner).get(f"/clients/{early.pk}/")
+    assert page.status_code == 200
+    assert (
+        "SYNTHETIC" in page.content.decode()
+        and "Refit it on your practice" in page.content.decode()
+    )
+    assert "DROPOUT_MODEL" in caplog.text and "the shipped model is used instead" in caplog.text
+    assert early.code not in caplog.text  # no client data in logs
+    assert [e.id for e in run_checks()] == ["commonfactors.E004"]
+    # a model of another outcome, or taken at another session, is refused the same way
+    frame = pl.DataFrame(
+        {"alliance": [float(i % 5) for i in range(40)], "dropout": [i % 2 == 0 for i in range(40)]}
+    )
+    other = tmp_path / "gad7.json"
+    DropoutModel(("alliance",), outcome="gad7").fit(frame, frame["dropout"]).save(other)
+    settings.CF_DROPOUT_MODEL = str(other)
+    [error] = run_checks()
+    assert "fitted on gad7 at attended session 2" in error.msg
+    assert dropout_risk(early.episodes.get()).synthetic
+    # and the fit command still runs from the command line, where the checks refuse the
+    # setting (it stops only because this practice has no ended episode)
+    with pytest.raises(SystemExit) as stopped:
+        execute_from_command_line(
+            ["commonfactors_web", "fit_dropout", "--out", str(tmp_path / "n.json")]
+        )
+    assert stopped.value.code == 1
+    assert "no ended episode can be used" in capsys.readouterr().err
+    with pytest.raises(SystemCheckError):  # what a command that needs the checks meets
+        call_command("export", "--format", "csv", "--out", str(tmp_path), skip_checks=False)

@@ -12,17 +12,17 @@ from typing import Any
 import polars as pl
 import pytest
 from django.core.checks import run_checks
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, execute_from_command_line
 from django.utils import timezone
 
 from commonfactors.trajectories import ExpectedTreatmentResponse, default_model
 from commonfactors_web.accounts.models import User
-from commonfactors_web.alerts.models import Signal
-from commonfactors_web.alerts.services import etr_model
+from commonfactors_web.alerts.models import Alert, AlertKind, Signal
 from commonfactors_web.audit.models import AuditEvent
 from commonfactors_web.checkins.services import record_past_session
 from commonfactors_web.clients.models import Attendance, Client
 from commonfactors_web.clients.services import create_client
+from commonfactors_web.own_models import etr_model
 
 from .helpers import browser_for
 
@@ -135,3 +135,28 @@ def test_fitting_names_every_problem_and_writes_nothing_without_enough_data(
     with pytest.raises(CommandError, match="needs reference episodes"):
         call_command("fit_etr", "--out", str(tmp_path / "m.json"))
     assert not (tmp_path / "m.json").exists()
+
+
+def test_a_model_file_that_cannot_be_used_never_loses_a_submission(
+    practice_records: list[Client], client_record: Client, tmp_path: Path, settings: Any,
+    caplog: Any,
+) -> None:  # fmt: skip
+    settings.CF_ETR_MODELS = f"phq9={tmp_path / 'deleted.json'}"
+    episode = client_record.episodes.get()
+    today = timezone.localdate()
+    record_past_session(episode, 1, today - timedelta(days=7), Attendance.ATTENDED, phq9(18))
+    risky = {"phq9": {"answers": dict.fromkeys((f"phq9_{i}" for i in range(1, 10)), 2)}}
+    with caplog.at_level("ERROR", logger="commonfactors_web.own_models"):
+        record_past_session(episode, 2, today, Attendance.ATTENDED, risky)
+    assert "the shipped model is used instead" in caplog.text
+    assert Alert.objects.filter(episode=episode, kind=AlertKind.RISK).exists()
+    signal = Signal.objects.get(episode=episode, session_number=2)
+    assert signal.model_label == default_model("phq9").label and signal.status
+    # the fit command runs from the command line, where the system checks refuse the
+    # setting, to mend it
+    execute_from_command_line(
+        ["commonfactors_web", "fit_etr", "--out", str(tmp_path / "deleted.json")]
+    )
+    assert (
+        etr_model("phq9").label == ExpectedTreatmentResponse.load(tmp_path / "deleted.json").label
+    )

@@ -93,6 +93,8 @@ class Condition(Strict):
     answer: str | None = None
     factor: str | None = None
     homework: Literal["completion"] | None = None
+    #: A homework condition holds only with at least this many assignments due.
+    min_due: int = Field(default=1, ge=1)
     item: str | None = None
     subscale: str | None = None
     any_item: bool = False
@@ -121,6 +123,8 @@ class Condition(Strict):
             problems.append("item, subscale and any_item belong to a factor condition")
         if self.factor is None and self.homework is None and self.basis:
             problems.append("basis belongs to a factor or homework condition")
+        if self.homework is None and self.min_due != 1:
+            problems.append("min_due belongs to a homework condition")
         if self.homework is not None:
             if self.one_of:
                 problems.append("homework completion: compare with a share (0-1), not one_of")
@@ -363,7 +367,7 @@ class _Context:
 
     def _homework(self, c: Condition) -> str | None:
         done = self.homework
-        if done is None or done.rate is None:
+        if done is None or done.rate is None or done.due < c.min_due:
             return None
         name, test = c.comparisons[0]
         compare, words = _COMPARISONS[name]

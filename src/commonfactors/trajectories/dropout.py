@@ -9,9 +9,11 @@
 * ``alliance``: the mean session alliance over those sessions;
 * ``attendance``: the share of appointments so far that were attended (``after`` ≥ 2);
 * ``expectancy``: the client's outcome expectation at intake;
-* ``homework``: the mean share of the homework done over those sessions (each session's
-  value is the share of the homework due by then that was done; none is due at intake),
-  when ``sessions`` has a homework column;
+* ``homework``: the mean share of the homework done over those sessions (none is due at
+  intake), when ``sessions`` has a homework column. In the synthetic registry a session's
+  value is the share of one task done (continuous); the clinic app gives the share of the
+  tasks due by then that were fully done (0 or 1 with a single task) — close in meaning,
+  not identical, and a practice's own refit has no such difference;
 * ``age``: years — the episode's ``age`` when ``episodes`` has one, otherwise the middle of
   the client's age band (``"25-34"`` → 29.5, an open band ``"65+"`` → 70), when
   ``episodes`` has ``age_band``.
@@ -51,6 +53,7 @@ import numpy.typing as npt
 import polars as pl
 from sklearn.base import BaseEstimator
 
+from commonfactors.instruments.registry import default_registry
 from commonfactors.trajectories._common import (
     ModelNotFittedError,
     Reference,
@@ -82,6 +85,10 @@ __all__ = [
 ]
 
 Floats = npt.NDArray[np.float64]
+
+#: The outcome instrument of the shipped model (its ``intake_severity`` and ``early_change``
+#: are PHQ-9 totals).
+OUTCOME_INSTRUMENT = "phq9"
 
 #: The early-session features.
 EARLY_FEATURES = (
@@ -179,6 +186,10 @@ class DropoutModel(BaseEstimator):  # type: ignore[misc]
     ----------
     features:
         Feature columns of the frame passed to :meth:`fit` and :meth:`predict_risk`.
+    outcome, after:
+        What the features mean, saved with the model so that it is applied as it was
+        fitted: the outcome instrument of ``intake_severity`` and ``early_change``, and the
+        attended session the features are taken at (:func:`dropout_features`' ``after``).
     C:
         Inverse L2 regularisation strength of the logistic regression.
     cv:
@@ -207,10 +218,14 @@ class DropoutModel(BaseEstimator):  # type: ignore[misc]
         *,
         C: float = 1.0,  # noqa: N803 (scikit-learn's name for it)
         cv: int = 5,
+        outcome: str = OUTCOME_INSTRUMENT,
+        after: int = 2,
     ) -> None:
         self.features = features
         self.C = C
         self.cv = cv
+        self.outcome = outcome
+        self.after = after
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "coef_")
@@ -346,7 +361,13 @@ class DropoutModel(BaseEstimator):  # type: ignore[misc]
         body: dict[str, Any] = {
             "formula": "risk = 1 / (1 + exp(-(intercept + sum(coef * (x - center) / scale)))), "
             "x missing -> mean",
-            "params": {"features": list(self.features), "C": self.C, "cv": self.cv},
+            "params": {
+                "features": list(self.features),
+                "C": self.C,
+                "cv": self.cv,
+                "outcome": self.outcome,
+                "after": self.after,
+            },
             "reference": self.reference_.to_dict(),
             "event_rate": self.event_rate_,
             "features": {
@@ -381,7 +402,14 @@ class DropoutModel(BaseEstimator):  # type: ignore[misc]
         doc = read_envelope(text, cls.kind)
         try:
             params = doc["params"]
-            model = cls(tuple(params["features"]), C=float(params["C"]), cv=int(params["cv"]))
+            model = cls(
+                tuple(params["features"]),
+                C=float(params["C"]),
+                cv=int(params["cv"]),
+                # files written before these were saved: the shipped model's meaning
+                outcome=str(params.get("outcome", OUTCOME_INSTRUMENT)),
+                after=int(params.get("after", 2)),
+            )
             feats = doc["features"]
 
             def col(key: str) -> Floats:
@@ -418,10 +446,6 @@ def default_dropout_model() -> DropoutModel:
 
 
 # ------------------------------------------------------------------------------ one episode
-
-#: The outcome instrument of the shipped model (its ``intake_severity`` and ``early_change``
-#: are PHQ-9 totals).
-OUTCOME_INSTRUMENT = "phq9"
 
 #: The scales of the shipped model's self-report features, as the synthetic registry drew
 #: them: the session alliance as an item mean on 1–5 (WAI-SR-like) and the intake outcome
@@ -507,6 +531,7 @@ class DropoutRisk:
     base_rate: float
     contributions: tuple[Contribution, ...]
     model: str
+    synthetic: bool = False
 
 
 def episode_features(
@@ -515,12 +540,14 @@ def episode_features(
     expectancy: float | None = None,
     age: float | None = None,
     after: int = 2,
+    outcome: str = OUTCOME_INSTRUMENT,
 ) -> pl.DataFrame | None:
     """One episode's dropout features (one row, the columns of :func:`dropout_features`)
     from its appointments (any order; numbered from 1), its intake outcome expectation and
     the client's age in years; None until ``after`` sessions were attended. Refused
-    (:class:`TrajectoryError`) without an outcome score at the first attended session: the
-    features would rest on an assumed intake severity."""
+    (:class:`TrajectoryError`) without a score of the ``outcome`` instrument (the
+    appointments' ``outcome`` values) at the first attended session: the features would
+    rest on an assumed intake severity."""
     ordered = sorted(appointments, key=lambda a: a.number)
     numbers = [a.number for a in ordered]
     if len(set(numbers)) != len(numbers) or any(n < 1 for n in numbers):
@@ -529,8 +556,11 @@ def episode_features(
     if len(attended) < after:
         return None
     if attended[0].outcome is None:
+        name = outcome
+        if outcome in default_registry():
+            name = default_registry().definition(outcome).short_name
         raise TrajectoryError(
-            "no outcome score at the first attended session: the risk would rest on an "
+            f"no {name} score at the first attended session: the risk would rest on an "
             "assumed intake severity"
         )
     sessions = pl.DataFrame(
@@ -567,14 +597,17 @@ def episode_dropout_risk(
     expectancy: float | None = None,
     age: float | None = None,
     model: DropoutModel | None = None,
-    after: int = 2,
 ) -> DropoutRisk | None:
-    """The dropout risk of one episode (see :func:`episode_features`; None until ``after``
-    sessions were attended). The features are those of :func:`dropout_features` — the same
-    rule the model was fitted and evaluated with. ``model`` defaults to the shipped
-    (SYNTHETIC) model."""
+    """The dropout risk of one episode (see :func:`episode_features`; None until the
+    model's ``after`` sessions were attended). The features are those of
+    :func:`dropout_features`, the rule the model was fitted and evaluated with; the
+    appointments' ``outcome`` must be the model's ``outcome`` instrument. ``model``
+    defaults to the shipped (SYNTHETIC) model."""
     model = model or default_dropout_model()
-    feats = episode_features(appointments, expectancy=expectancy, age=age, after=after)
+    after = model.after
+    feats = episode_features(
+        appointments, expectancy=expectancy, age=age, after=after, outcome=model.outcome
+    )
     if feats is None:
         return None
     missing = [f for f in model.features if f not in feats.columns]
@@ -597,6 +630,7 @@ def episode_dropout_risk(
             for i, f in enumerate(model.features)
         ),
         model=model.label,
+        synthetic=model.reference_.synthetic,
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -20,59 +19,22 @@ import commonfactors
 from commonfactors.change import ChangeError, reliable_change
 from commonfactors.trajectories import (
     COMBINED_RULE,
-    DEFAULT_MODELS,
     DEFAULT_RULE,
     AllianceRule,
-    ExpectedTreatmentResponse,
     SignalRule,
     TrajectoryError,
     alliance_rule,
     alliance_signal,
-    default_model,
-    load_model,
     signal,
 )
 from commonfactors_web.alerts.models import Alert, AlertKind, Signal, SignalKind
 from commonfactors_web.alerts.notify import send_alert_email
 from commonfactors_web.audit.services import record
 from commonfactors_web.clients.models import Episode
+from commonfactors_web.own_models import etr_model
 
 #: A history: session number → total score of one instrument in one episode.
 History = Mapping[int, float]
-
-
-def etr_model_files() -> dict[str, str]:
-    """The practice's own expected-response models (setting ``ETR_MODELS``: space- or
-    comma-separated ``instrument=path`` pairs, e.g. ``phq9=/srv/models/phq9.json``), fitted
-    by ``python -m commonfactors_web fit_etr``. :class:`ValueError` names a malformed
-    entry (the system check reports it at start)."""
-    files: dict[str, str] = {}
-    for entry in settings.CF_ETR_MODELS.replace(",", " ").split():
-        instrument, sep, path = entry.partition("=")
-        if not sep or not instrument or not path:
-            raise ValueError(f"ETR_MODELS entry {entry!r} is not instrument=path")
-        if instrument in files:
-            raise ValueError(f"ETR_MODELS names {instrument!r} twice")
-        files[instrument] = path
-    return files
-
-
-@cache
-def _load_etr(path: str, mtime: float) -> ExpectedTreatmentResponse:
-    model = load_model(path)
-    if not isinstance(model, ExpectedTreatmentResponse):
-        raise TrajectoryError(f"{path} is not a log-linear expected-response model")
-    return model
-
-
-def etr_model(instrument: str) -> ExpectedTreatmentResponse | None:
-    """The expected-response model of ``instrument``: the practice's own file (setting
-    ``ETR_MODELS``) or the shipped SYNTHETIC default; None when there is neither. A
-    changed file is read anew."""
-    path = etr_model_files().get(instrument)
-    if path is not None:
-        return _load_etr(path, Path(path).stat().st_mtime)
-    return default_model(instrument) if instrument in DEFAULT_MODELS else None
 
 
 @cache

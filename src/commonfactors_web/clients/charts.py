@@ -44,8 +44,8 @@ from commonfactors.charts import (
 )
 from commonfactors.trajectories import COMBINED_RULE, DEFAULT_RULE, SignalRule
 from commonfactors_web.alerts.models import Signal, SignalKind
-from commonfactors_web.alerts.services import etr_model
 from commonfactors_web.clients.overview import InstrumentHistory, history
+from commonfactors_web.own_models import etr_model
 
 #: What an instrument must measure to be charted as an outcome (lower or higher is better).
 CHARTED = frozenset({"outcome", "wellbeing", "functioning"})

@@ -7,18 +7,17 @@ session.
 
 The model is the shipped SYNTHETIC one unless the setting ``DROPOUT_MODEL`` names a model
 file — one fitted on the practice's own ended episodes by ``python -m commonfactors_web
-fit_dropout`` (:func:`training_frame` gives it the same features the page uses)."""
+fit_dropout`` (:func:`training_frame` gives it the same features the page uses; see
+:mod:`commonfactors_web.own_models`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+from datetime import date
 from statistics import fmean
 
 import polars as pl
-from django.conf import settings
 
 import commonfactors
 from commonfactors.homework import completion as homework_completion
@@ -27,9 +26,7 @@ from commonfactors.trajectories.dropout import (
     FEATURE_LABELS,
     OUTCOME_INSTRUMENT,
     Appointment,
-    DropoutModel,
     DropoutRisk,
-    default_dropout_model,
     episode_dropout_risk,
     episode_features,
     on_model_scale,
@@ -37,9 +34,11 @@ from commonfactors.trajectories.dropout import (
 from commonfactors_web.checkins.models import Score
 from commonfactors_web.clients.models import Attendance, Episode, EpisodeStatus
 from commonfactors_web.homework.services import assignment_records
+from commonfactors_web.own_models import DROPOUT_AFTER as AFTER
+from commonfactors_web.own_models import dropout_model
 
-#: The model is fitted on and applied at the second attended session.
-AFTER = 2
+#: Ages outside this range are taken as a typing error and left out (the model saw 18-75).
+PLAUSIBLE_AGE = (16, 100)
 
 #: Features shown as a percentage.
 PERCENT = frozenset({"attendance", "homework"})
@@ -64,30 +63,18 @@ class Shown:
 
     @property
     def synthetic(self) -> bool:
-        return self.risk is not None and "SYNTHETIC" in self.risk.model
+        return self.risk is not None and self.risk.synthetic
 
 
 @dataclass(frozen=True)
 class Inputs:
-    """An episode's records as the library's plain values."""
+    """An episode's records as the library's plain values, and the alliance as measured
+    (instrument, its mean over the first sessions on its own scale) for the page."""
 
     appointments: list[Appointment]
     expectancy: float | None
     age: float | None
-
-
-@lru_cache(maxsize=4)
-def _load(path: str, mtime: float) -> DropoutModel:
-    return DropoutModel.load(path)
-
-
-def model() -> DropoutModel:
-    """The practice's model file (setting ``DROPOUT_MODEL``) or the shipped SYNTHETIC one;
-    a changed file is read anew."""
-    path = settings.CF_DROPOUT_MODEL
-    if not path:
-        return default_dropout_model()
-    return _load(path, Path(path).stat().st_mtime)
+    alliance_measured: tuple[str, float] | None = None
 
 
 def _text(feature: str, value: float | None, assumed: float) -> str:
@@ -101,6 +88,18 @@ def _text(feature: str, value: float | None, assumed: float) -> str:
     if value is None:
         return f"not recorded (taken as typical: {fmt(assumed)})"
     return fmt(value)
+
+
+def _alliance_text(value: str, measured: tuple[str, float] | None) -> str:
+    """The model-scale alliance with the score it came from, when that scale differs."""
+    if measured is None:
+        return value
+    instrument, mean = measured
+    d = commonfactors.default_registry().definition(instrument)
+    lo, hi = d.score_range
+    if (lo, hi) == (1.0, 5.0):
+        return value
+    return f"{value} (from {d.short_name} {mean:.2g} on {lo:g}–{hi:g}, put on 1–5)"
 
 
 def _instruments(measures: str) -> set[str]:
@@ -128,12 +127,15 @@ def inputs(episode: Episode) -> Inputs:
         scores.setdefault(session_id, []).append((instrument, float(total)))
     homework = assignment_records(episode)
     appointments: list[Appointment] = []
-    expectancy, attended, year = None, 0, None
+    expectancy, attended, when = None, 0, None
+    early_alliance: list[tuple[str, float]] = []
     for session_id, number, day, attendance in sessions:
         here = scores.get(session_id, [])
         went = attendance == Attendance.ATTENDED
         attended += went
         allied = [_scaled("alliance", i, t) for i, t in here if i in alliance]
+        if went and attended <= AFTER:
+            early_alliance += [(i, t) for i, t in here if i in alliance]
         outcome = [t for i, t in here if i == OUTCOME_INSTRUMENT]
         done = (
             homework_completion(homework, today=day, at_session=True).rate
@@ -149,26 +151,35 @@ def inputs(episode: Episode) -> Inputs:
                 homework=done,
             )
         )
-        if expectancy is None and went and attended <= AFTER:
+        if went and attended == 1:  # the expectancy at intake: the first attended session
             hoped = [_scaled("expectancy", i, t) for i, t in here if i in expecting]
             expectancy = hoped[0] if hoped else None
         if went and attended == AFTER:
-            year = day.year
-    birth = episode.client.birth_year
-    age = float(year - birth) if year is not None and birth else None
-    return Inputs(appointments, expectancy, age)
+            when = day
+    measured = None
+    if early_alliance and len({i for i, _ in early_alliance}) == 1:
+        measured = (early_alliance[0][0], fmean(t for _, t in early_alliance))
+    return Inputs(appointments, expectancy, _age(episode.client.birth_year, when), measured)
+
+
+def _age(birth_year: int | None, on: date | None) -> float | None:
+    """Years in the year of ``on``; None when unknown or implausible (a typing error)."""
+    if birth_year is None or on is None:
+        return None
+    age = on.year - birth_year
+    lo, hi = PLAUSIBLE_AGE
+    return float(age) if lo <= age <= hi else None
 
 
 def dropout_risk(episode: Episode) -> Shown:
     """The episode's dropout risk from its first two attended sessions (None before them)."""
-    given = inputs(episode)
     try:
+        given = inputs(episode)
         risk = episode_dropout_risk(
             given.appointments,
             expectancy=given.expectancy,
             age=given.age,
-            model=model(),
-            after=AFTER,
+            model=dropout_model(),
         )
     except TrajectoryError as exc:
         return Shown(None, waiting=f"No dropout risk: {exc}.")
@@ -179,7 +190,9 @@ def dropout_risk(episode: Episode) -> Shown:
     rows = tuple(
         Row(
             FEATURE_LABELS.get(c.feature, c.feature),
-            _text(c.feature, c.value, c.assumed),
+            _alliance_text(_text(c.feature, c.value, c.assumed), given.alliance_measured)
+            if c.feature == "alliance" and c.value is not None
+            else _text(c.feature, c.value, c.assumed),
             c.direction,
         )
         for c in risk.contributions
@@ -192,7 +205,7 @@ def training_frame(episodes: Iterable[Episode]) -> tuple[pl.DataFrame, dict[str,
     score, with ``dropout`` (ended as dropped out), for fitting a practice's own model; and
     how many episodes were left out, by reason."""
     rows, left_out = [], {"still active": 0, "fewer than two attended sessions": 0}
-    left_out["no outcome score at the first attended session"] = 0
+    left_out["no PHQ-9 at the first attended session"] = 0
     for episode in episodes:
         if episode.status == EpisodeStatus.ACTIVE:
             left_out["still active"] += 1
@@ -203,7 +216,7 @@ def training_frame(episodes: Iterable[Episode]) -> tuple[pl.DataFrame, dict[str,
                 given.appointments, expectancy=given.expectancy, age=given.age, after=AFTER
             )
         except TrajectoryError:
-            left_out["no outcome score at the first attended session"] += 1
+            left_out["no PHQ-9 at the first attended session"] += 1
             continue
         if feats is None:
             left_out["fewer than two attended sessions"] += 1

@@ -151,7 +151,8 @@ def assignment_records(episode: Episode) -> list[library.AssignmentRecord]:
 
 def completion(episode: Episode, *, today: date | None = None) -> library.CompletionSummary:
     """The library's completion summary of ``episode``'s homework as of ``today`` (for the
-    client page, the common-factors profile and the dropout risk)."""
+    client page, the common-factors profile and the support review; the dropout risk reads
+    :func:`assignment_records` at each session)."""
     return library.completion(assignment_records(episode), today=today or timezone.localdate())
 
 

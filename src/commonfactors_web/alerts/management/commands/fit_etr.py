@@ -10,12 +10,12 @@ session numbers the signals use; the library fits the log-linear quantile model
 sessions the model covers, the expected score of a typical intake, and how to use the file
 (the setting ``ETR_MODELS``). Signals already stored keep the model they were judged by. The
 read is audited. Every problem is named at once (exit status 1); nothing is written unless
-the fit succeeds.
+the fit succeeds. It runs even while the system check refuses the current ``ETR_MODELS`` (that
+is how a broken file is mended).
 """
 
 from __future__ import annotations
 
-import tempfile
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
@@ -29,10 +29,12 @@ from commonfactors.trajectories.etr import quantile_name
 from commonfactors_web.accounts.services import practice_named
 from commonfactors_web.audit.services import SYSTEM, record
 from commonfactors_web.checkins.models import Score
+from commonfactors_web.own_models import out_problems, write_model
 
 
 class Command(BaseCommand):
     help = "Fit an outcome's expected treatment response on the practice's own episodes."
+    requires_system_checks: list[str] = []  # noqa: RUF012 (Django's attribute)
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--instrument", default="phq9", help="the outcome (default phq9)")
@@ -46,10 +48,7 @@ class Command(BaseCommand):
         registry = commonfactors.default_registry()
         if instrument not in registry:
             problems.append(f"--instrument {instrument!r} is not a known instrument")
-        if out.suffix.lower() != ".json":
-            problems.append(f"--out {out} must end in .json")
-        if not out.parent.is_dir():
-            problems.append(f"--out {out}: the directory {out.parent} does not exist")
+        problems += out_problems(out)
         if problems or practice is None:
             raise CommandError("; ".join(problems))
         rows = Score.objects.filter(
@@ -70,9 +69,7 @@ class Command(BaseCommand):
             )
         except TrajectoryError as exc:
             raise CommandError(f"{exc} ({frame.height} scores in {episodes} episodes)") from exc
-        with tempfile.NamedTemporaryFile("w", dir=out.parent, suffix=".json", delete=False) as f:
-            f.write(model.to_json())
-        Path(f.name).replace(out)
+        write_model(out, model.to_json())
         name = registry.definition(instrument).short_name
         w = self.stdout.write
         w(f"Fitted {name} on {frame.height} scores in {episodes} episodes of {practice.name}.")
