@@ -250,3 +250,12 @@ def test_upload_is_audited_and_a_supervisor_may_not_upload(owner: User, colleagu
     _upload(browser_for(owner))
     event = AuditEvent.objects.get(action="import.upload")
     assert event.actor == owner and event.detail["therapist"] == "olivia"
+
+
+def test_a_therapist_without_a_practice_cannot_import(db: None) -> None:
+    from commonfactors_web.accounts.models import Role
+    from commonfactors_web.accounts.services import create_user
+
+    loose = create_user("lone", "a-Long-passw0rd!", role=Role.THERAPIST, practice=None, team=None)
+    assert browser_for(loose).get("/imports/").status_code == 403
+    assert not services.may_import(loose) and not services.therapists_for(loose).exists()

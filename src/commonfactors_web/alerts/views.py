@@ -12,7 +12,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from commonfactors_web.accounts import access
-from commonfactors_web.accounts.models import Role
 from commonfactors_web.alerts import services
 from commonfactors_web.alerts.models import Alert
 from commonfactors_web.audit.services import record
@@ -41,7 +40,7 @@ def alert_inbox(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "alerts/inbox.html",
-        {"rows": rows, "show_therapist": getattr(request.user, "role", "") == Role.SUPERVISOR},
+        {"rows": rows, "show_therapist": access.is_team_supervisor(request.user)},
     )
 
 

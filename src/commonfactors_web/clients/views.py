@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from commonfactors_web.accounts import access
-from commonfactors_web.accounts.models import Role, User
+from commonfactors_web.accounts.models import User
 from commonfactors_web.audit.services import record
 from commonfactors_web.checkins.instruments import administrable, short_name
 from commonfactors_web.checkins.models import CheckIn
@@ -25,7 +25,7 @@ from commonfactors_web.reminders.schedule import next_due
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    if getattr(request.user, "role", "") == Role.ADMIN:
+    if access.can_read_audit(request.user) and not access.can_add_clients(request.user):
         return redirect("audit_log")
     return redirect("caseload")
 
@@ -42,7 +42,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
     flag = request.GET.get("flag", "")
     episodes = request.GET.get("episodes", "active")
     therapist = request.GET.get("therapist", "")
-    is_supervisor = getattr(request.user, "role", "") == Role.SUPERVISOR
+    is_supervisor = access.is_team_supervisor(request.user)
     therapists = (
         list(User.objects.filter(pk__in=clients.values("therapist_id")).order_by("first_name"))
         if is_supervisor

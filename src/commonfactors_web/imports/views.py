@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from commonfactors_web.accounts import access
 from commonfactors_web.imports import services
 
 
@@ -47,7 +48,7 @@ def upload_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "imports/upload.html",
-        {"form": form, "is_admin": request.user.role == "admin"},
+        {"form": form, "is_admin": access.is_practice_admin(request.user)},
         status=400 if form.errors else 200,
     )
 

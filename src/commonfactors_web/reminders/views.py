@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from commonfactors_web.accounts import access
-from commonfactors_web.accounts.models import Role
 from commonfactors_web.audit.services import record
 from commonfactors_web.checkins.instruments import short_name
 from commonfactors_web.clients.models import Episode, EpisodeStatus
@@ -74,6 +73,6 @@ def reminders(request: HttpRequest) -> HttpResponse:
             "horizon_days": HORIZON_DAYS,
             "history_days": HISTORY_DAYS,
             "lead_hours": settings.CF_REMINDER_LEAD_HOURS,
-            "show_therapist": getattr(request.user, "role", "") == Role.SUPERVISOR,
+            "show_therapist": access.is_team_supervisor(request.user),
         },
     )
