@@ -235,18 +235,17 @@ def questionnaire(instrument: str | Instrument, *, language: str = "en") -> dict
     return resource
 
 
-def questionnaire_response(
-    instrument: str | Instrument,
+def response_items(
+    inst: Instrument,
     answers: Mapping[str, float | None],
     *,
     language: str = "en",
-    status: str = "completed",
-) -> dict[str, Any]:
-    """One administration (item id → value; ``None`` or absent = not answered) as a FHIR
-    R4 QuestionnaireResponse to :func:`questionnaire`'s resource. Answers are codings as
-    offered in the Questionnaire. Raises :class:`ScoringError` naming every unknown item
+    where: str,
+) -> list[dict[str, Any]]:
+    """The ``item`` list of a QuestionnaireResponse: each answered item as the coding offered
+    in the Questionnaire (with its text when the language's pack ships it). Raises
+    :class:`ScoringError` (``where``: what the answers belong to) naming every unknown item
     and every value that is not an option."""
-    inst = get_instrument(instrument)
     d = inst.definition
     pack = inst.text(language)
     problems = [f"unknown item {k!r}" for k in answers if k not in d.item_ids]
@@ -266,7 +265,24 @@ def questionnaire_response(
         entry["answer"] = [{"valueCoding": _coding(d, item, index, pack)}]
         items.append(entry)
     if problems:
-        raise ScoringError(f"{d.id}: the answers cannot be written as a response", problems)
+        raise ScoringError(f"{where}: the answers cannot be written as a response", problems)
+    return items
+
+
+def questionnaire_response(
+    instrument: str | Instrument,
+    answers: Mapping[str, float | None],
+    *,
+    language: str = "en",
+    status: str = "completed",
+) -> dict[str, Any]:
+    """One administration (item id → value; ``None`` or absent = not answered) as a FHIR
+    R4 QuestionnaireResponse to :func:`questionnaire`'s resource. Answers are codings as
+    offered in the Questionnaire. Raises :class:`ScoringError` naming every unknown item
+    and every value that is not an option."""
+    inst = get_instrument(instrument)
+    d = inst.definition
+    items = response_items(inst, answers, language=language, where=d.id)
     resource: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
         "questionnaire": f"{questionnaire_url(d.id)}|{d.version}",

@@ -36,11 +36,9 @@ from commonfactors.errors import ScoringError
 from commonfactors.fhir import (
     CANONICAL_BASE,
     LOINC_SYSTEM,
-    _coding,
     _number,
-    _values,
-    _where,
     questionnaire_url,
+    response_items,
 )
 from commonfactors.instruments.registry import get_instrument
 from commonfactors.tidy import AdministrationRecord
@@ -114,27 +112,7 @@ def administration_response(a: AdministrationRecord, *, language: str = "en") ->
     and every unknown item."""
     inst = get_instrument(a.instrument)
     d = inst.definition
-    pack = inst.text(language)
-    problems = [f"unknown item {k!r}" for k in a.answers if k not in d.item_ids]
-    items: list[dict[str, Any]] = []
-    for item in d.items:
-        value = a.answers.get(item.id)
-        if value is None:
-            continue
-        rs = d.response_set(item.response_set)
-        index = next((i for i, o in enumerate(rs.options) if o.value == value), None)
-        if index is None:
-            problems.append(f"{_where(item)}: {value!r} is not an option ({_values(rs)})")
-            continue
-        entry: dict[str, Any] = {"linkId": item.id}
-        if pack is not None:
-            entry["text"] = pack.items[item.id]
-        entry["answer"] = [{"valueCoding": _coding(d, item, index, pack)}]
-        items.append(entry)
-    if problems:
-        raise ScoringError(
-            f"{_administration_key(a)}: the answers cannot be written as a response", problems
-        )
+    items = response_items(inst, a.answers, language=language, where=_administration_key(a))
     resource: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
         "id": resource_id("QuestionnaireResponse", a.client, _administration_key(a)),

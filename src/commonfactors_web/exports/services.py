@@ -127,6 +127,25 @@ class Records:
     codes: dict[str, str] = field(default_factory=dict)  # pseudonym → client code
     client_ids: list[int] = field(default_factory=list)
 
+    def tables(
+        self,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        identified: bool = False,
+    ) -> tidy.Tables:
+        """The library's tidy tables of these records, judged by the practice's primary
+        outcome (``identified``: with the client codes)."""
+        return tidy.tables(
+            self.episodes,
+            self.sessions,
+            self.administrations,
+            primary=settings.CF_PRIMARY_OUTCOME,
+            since=since,
+            until=until,
+            client_codes=self.codes if identified else None,
+        )
+
 
 def collect(clients: QuerySet[Client]) -> Records:
     """Every episode, session and scored administration of ``clients``, in four queries
@@ -313,15 +332,7 @@ def _build(
         counts = _resource_counts(bundles.values())
         files = {f"{name}.json": _json(b) for name, b in bundles.items()}
         return Export(files, {**manifest, "resources": counts}, counts, n_clients, fmt, scope)
-    result = tidy.tables(
-        records.episodes,
-        records.sessions,
-        records.administrations,
-        primary=settings.CF_PRIMARY_OUTCOME,
-        since=since,
-        until=until,
-        client_codes=codes,
-    )
+    result = records.tables(since=since, until=until, identified=identified)
     counts = {name: frame.height for name, frame in result.items()}
     files = tidy.write_tables(result, fmt)
     manifest = {**manifest, "rows": counts}

@@ -20,11 +20,10 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 
-from commonfactors import practice, tidy
+from commonfactors import practice
 from commonfactors.charts import to_svg
 from commonfactors_web.accounts import access
 from commonfactors_web.accounts.models import Role, User
@@ -73,13 +72,7 @@ class Data:
 
 
 def _data(clients: QuerySet[Client]) -> Data:
-    records = collect(clients)
-    tables = tidy.tables(
-        records.episodes,
-        records.sessions,
-        records.administrations,
-        primary=settings.CF_PRIMARY_OUTCOME,
-    )
+    tables = collect(clients).tables()
     rows = Episode.objects.filter(client__in=clients.values("pk")).values_list(
         "pk", "client__practice_id", "therapist_id", "therapist__team__name"
     )

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from commonfactors import practice, tidy
+from commonfactors import practice
 from commonfactors_web.accounts import access
 from commonfactors_web.audit.services import record
 from commonfactors_web.exports.services import collect
@@ -56,12 +56,7 @@ def practice_context(
     """What the practice report shows, for the clients ``user`` may see."""
     clients = access.visible_clients(user)
     records = collect(clients)
-    tables = tidy.tables(
-        records.episodes,
-        records.sessions,
-        records.administrations,
-        primary=settings.CF_PRIMARY_OUTCOME,
-    )
+    tables = records.tables()
     ended = practice.ended_in(tables.episodes, since, until)
     return {
         "user": user,
